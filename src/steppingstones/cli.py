@@ -1,0 +1,247 @@
+"""The ``steppingstones`` command: thin, it parses, calls domain code and prints."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+class CommandError(Exception):
+    """A failure the user can act on; printed as one line, exit status 1."""
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steppingstones.config.settings")
+    try:
+        import django
+
+        django.setup()
+    except ValueError as error:  # dj-database-url rejects an unknown scheme
+        raise CommandError(f"DATABASE_URL is not usable: {error}") from error
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError as error:
+        raise CommandError(f"cannot connect to the database ({_safe_db_name()}): {error}".strip()) from error
+
+
+def _safe_db_name() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    host = f"{db.get('HOST') or 'local'}:{db.get('PORT') or ''}".rstrip(":")
+    return f"{db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')} on {host}"
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _require_migrated() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError("the database has unapplied migrations: run `steppingstones migrate` first")
+
+
+def _print_accounts(accounts: list[Any]) -> None:
+    print("Demo accounts (ROLE USERNAME PASSWORD):")
+    for account in accounts:
+        print(f"{account.role} {account.username} {account.password}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from steppingstones.core.demo_load import load_demo
+    from steppingstones.core.identity import IdentityKeyError
+    from steppingstones.core.progress import ConsoleProgress
+
+    _migrate()
+    try:
+        accounts = load_demo(ConsoleProgress(enabled=not args.quiet))
+    except IdentityKeyError as error:
+        raise CommandError(str(error)) from error
+    print("Loaded the SYNTHETIC demo study 'demo' (generated people, no real data).")
+    _print_accounts(accounts)
+    if not args.no_serve:
+        cmd_serve(args)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    _migrate(verbosity=1)
+    from steppingstones.core import identity_store
+
+    identity_store.ensure_key()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from steppingstones.core import identity_store
+    from steppingstones.core.identity import IdentityKeyError
+
+    _require_migrated()
+    try:
+        identity_store.ensure_key()
+    except IdentityKeyError as error:
+        raise CommandError(str(error)) from error
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "steppingstones.config.settings"}
+    bin_dir = Path(sys.executable).parent
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "steppingstones.cli", "worker"], env=env
+    )
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn") if (bin_dir / "gunicorn").exists() else "gunicorn",
+            "steppingstones.config.wsgi:application",
+            "--bind", f"{args.host}:{args.port}",
+            "--workers", str(args.workers),
+            "--access-logfile", "-",
+            "--forwarded-allow-ips", "127.0.0.1",
+        ],
+        env=env,
+    )
+    print(f"Stepping Stones is serving at http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+
+    def stop(*_: Any) -> None:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.wait()
+    finally:
+        stop()
+        worker.wait(timeout=10)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from django.core.management import call_command
+
+    call_command("db_worker", interval=0.5, startup_delay=False, batch=args.batch, verbosity=0)
+
+
+def cmd_createadmin(args: argparse.Namespace) -> None:
+    from django.contrib.auth import get_user_model, password_validation
+    from django.core.exceptions import ValidationError
+
+    _require_migrated()
+    password = os.environ.get("STEPPINGSTONES_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    users = get_user_model().objects
+    if users.filter(username=args.username).exists():
+        raise CommandError(f"a user named {args.username!r} already exists")
+    try:
+        password_validation.validate_password(password)
+    except ValidationError as error:
+        raise CommandError("password refused: " + " ".join(error.messages)) from error
+    users.create_superuser(username=args.username, email=args.email or "", password=password)
+    print(f"Administrator {args.username} created.")
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from steppingstones.core.backup import BackupError, create_backup
+    from steppingstones.core.progress import ConsoleProgress
+
+    _require_migrated()
+    try:
+        summary = create_backup(Path(args.path), ConsoleProgress(enabled=not args.quiet))
+    except BackupError as error:
+        raise CommandError(str(error)) from error
+    print(f"Backed up {summary.records} records and {summary.files} files to {summary.path}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from steppingstones.core.backup import BackupError, restore_backup
+    from steppingstones.core.progress import ConsoleProgress
+
+    _migrate()
+    try:
+        summary = restore_backup(Path(args.path), ConsoleProgress(enabled=not args.quiet))
+    except BackupError as error:
+        raise CommandError(str(error)) from error
+    print(f"Restored {summary.records} records and {summary.files} files from {summary.path}")
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    from steppingstones.core.selfcheck import run_checks
+
+    results = run_checks()
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")
+    if not all(result.ok for result in results):
+        raise SystemExit(1)
+
+
+def cmd_manage(args: argparse.Namespace) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["steppingstones manage", *args.rest])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="steppingstones",
+        description="Stepping Stones: evaluating models of perinatal care for women who use drugs.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], None], text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def serve_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--workers", type=int, default=2)
+
+    demo = add("demo", cmd_demo, "Migrate, load the synthetic demo study, print its accounts and serve.")
+    demo.add_argument("--no-serve", action="store_true", help="load and print, but do not serve")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    serve_options(demo)
+    serve_options(add("serve", cmd_serve, "Serve the platform with gunicorn and a background worker."))
+    worker = add("worker", cmd_worker, "Run background jobs (serve starts one for you).")
+    worker.add_argument("--batch", action="store_true", help="run queued jobs, then stop")
+    add("migrate", cmd_migrate, "Create or update the database tables (and the identity key on first run).")
+    admin = add("createadmin", cmd_createadmin, "Create an administrator (password from STEPPINGSTONES_ADMIN_PASSWORD or a prompt).")
+    admin.add_argument("--username", default="admin")
+    admin.add_argument("--email", default="")
+    for name, handler, text in (
+        ("backup", cmd_backup, "Write a consistent snapshot of the database and files to PATH."),
+        ("restore", cmd_restore, "Restore a backup from PATH into an empty instance."),
+    ):
+        sub = add(name, handler, text)
+        sub.add_argument("path", metavar="PATH")
+        sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    add("check", cmd_check, "Self-test the configuration: keys, debug, hosts, database.")
+    manage = add("manage", cmd_manage, "Run a Django management command.")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _setup_django()
+        args.handler(args)
+    except CommandError as error:
+        print(f"steppingstones {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Where the platform keeps its files, and the secrets it creates on first run.
+
+Secrets live in files readable only by their owner (0600), never in the database, so a
+database dump alone cannot reveal identifiers or forge sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("STEPPINGSTONES_DATA_DIR", "var")).resolve()
+
+
+def identity_key_file() -> Path:
+    configured = os.environ.get("STEPPINGSTONES_IDENTITY_KEY_FILE")
+    return Path(configured).resolve() if configured else data_dir() / "identity.key"
+
+
+def write_private_file(path: Path, content: str) -> None:
+    """Create ``path`` with mode 0600 from the start (no window where others could read it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(content)
+
+
+def secret_key() -> str:
+    """The Django secret key: from the environment, else a file generated on first run."""
+    from_env = os.environ.get("STEPPINGSTONES_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = data_dir() / "secret.key"
+    if not path.exists():
+        try:
+            write_private_file(path, secrets.token_urlsafe(50))
+        except FileExistsError:
+            pass  # another process created it between our check and our write
+    return path.read_text(encoding="ascii").strip()

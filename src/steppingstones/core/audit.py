@@ -1,0 +1,228 @@
+"""Writing the audit trail.
+
+Who did something comes from the request (set by :class:`AuditContextMiddleware`) or, on the
+command line, from :func:`acting_as`. Changes to the models in :data:`AUDITED_MODELS` are
+recorded automatically with before/after values of the fields that changed; fields named in
+:data:`SECRET_FIELDS` are recorded as changed but never with their values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import models
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    name: str
+    ip_address: str | None = None
+    user_agent: str = ""
+
+
+SYSTEM = Actor(user_id=None, name="system")
+_current_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("actor", default=SYSTEM)
+
+# model label -> fields whose values never enter the trail
+SECRET_FIELDS: dict[str, frozenset[str]] = {
+    "auth.user": frozenset({"password"}),
+    "core.identityrecord": frozenset({"sealed"}),
+    "otp_totp.totpdevice": frozenset({"key"}),
+}
+AUDITED_MODELS = (
+    "core.study",
+    "core.site",
+    "core.membership",
+    "core.participant",
+    "core.accountstate",
+    "auth.user",
+    "otp_totp.totpdevice",
+)
+IGNORED_FIELDS = frozenset({"last_login", "updated_at", "created_at", "throttling_failure_timestamp",
+                            "throttling_failure_count", "last_t", "last_used_at"})
+
+
+def actor_from_request(request: HttpRequest) -> Actor:
+    user = getattr(request, "user", None)
+    authenticated = bool(user and user.is_authenticated)
+    return Actor(
+        user_id=user.pk if authenticated and user else None,
+        name=user.get_username() if authenticated and user else "anonymous",
+        ip_address=request.META.get("REMOTE_ADDR"),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+    )
+
+
+def current_actor() -> Actor:
+    return _current_actor.get()
+
+
+@contextlib.contextmanager
+def acting_as(actor: Actor) -> Iterator[None]:
+    token = _current_actor.set(actor)
+    try:
+        yield
+    finally:
+        _current_actor.reset(token)
+
+
+def record(
+    action: str,
+    *,
+    study: Any = None,
+    obj: Any = None,
+    changes: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> None:
+    from steppingstones.core.models import AuditEvent
+
+    who = actor or current_actor()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    AuditEvent.objects.create(
+        actor_id=who.user_id,
+        actor_name=who.name,
+        study_id=getattr(study, "pk", study),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        changes=changes or {},
+        ip_address=who.ip_address,
+        user_agent=who.user_agent,
+    )
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def _field_values(instance: models.Model) -> dict[str, Any]:
+    values = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in IGNORED_FIELDS:
+            continue
+        values[field.name] = _comparable(getattr(instance, field.attname))
+    return values
+
+
+def _study_of(instance: models.Model) -> Any:
+    from steppingstones.core.models import Study
+
+    if isinstance(instance, Study):
+        return instance.pk
+    return getattr(instance, "study_id", None)
+
+
+def _diff(label: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    secret = SECRET_FIELDS.get(label, frozenset())
+    changes: dict[str, Any] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        changes[name] = {"changed": True} if name in secret else {"before": old, "after": new}
+    return changes
+
+
+def _remember_before(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    if kwargs.get("raw") or instance.pk is None:
+        return
+    previous = sender._default_manager.filter(pk=instance.pk).first()
+    instance._audit_before = _field_values(previous) if previous else None  # type: ignore[attr-defined]
+
+
+def _after_save(
+    sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
+) -> None:
+    if kwargs.get("raw"):
+        return
+    label = sender._meta.label_lower
+    before = None if created else getattr(instance, "_audit_before", None)
+    changes = _diff(label, before or {}, _field_values(instance))
+    if not created and not changes:
+        return
+    record(
+        f"{sender._meta.model_name}.{'create' if created else 'change'}",
+        study=_study_of(instance),
+        obj=instance,
+        changes=changes,
+    )
+
+
+def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    record(f"{sender._meta.model_name}.delete", study=_study_of(instance), obj=instance)
+
+
+def _sites_changed(
+    sender: Any, instance: models.Model, action: str, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not pk_set and action != "post_clear":
+        return
+    record(
+        "membership.sites",
+        study=_study_of(instance),
+        obj=instance,
+        changes={"sites": {action.removeprefix("post_"): sorted(pk_set or [])}},
+    )
+
+
+def _logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    record("login", actor=actor_from_request(request), obj=user)
+
+
+def _logged_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        record("logout", actor=actor_from_request(request), obj=user)
+
+
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    attempted = str(credentials.get("username", ""))[:150]
+    actor = actor_from_request(request) if request is not None else SYSTEM
+    record(
+        "login.failed",
+        actor=actor,
+        object_type="auth.user",
+        object_repr=attempted,
+        changes={"username": attempted},
+    )
+
+
+def connect_signals() -> None:
+    from django.apps import apps
+
+    for label in AUDITED_MODELS:
+        app_label, model_name = label.split(".")
+        model = apps.get_model(app_label, model_name)
+        uid = f"audit-{label}"
+        pre_save.connect(_remember_before, sender=model, dispatch_uid=f"{uid}-pre")
+        post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}-post")
+        post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}-delete")
+    membership = apps.get_model("core", "membership")
+    m2m_changed.connect(_sites_changed, sender=membership.sites.through, dispatch_uid="audit-sites")
+    user_logged_in.connect(_logged_in, dispatch_uid="audit-login")
+    user_logged_out.connect(_logged_out, dispatch_uid="audit-logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="audit-login-failed")
+    get_user_model()  # fail early if the user model is not installed

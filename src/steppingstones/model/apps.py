@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ModelConfig(AppConfig):
+    name = "steppingstones.model"
+    label = "model"

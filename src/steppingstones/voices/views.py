@@ -1,0 +1,9 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from steppingstones.core.policy import Access, study_view
+
+
+@study_view("area:voices")
+def index(request: HttpRequest, access: Access) -> HttpResponse:
+    return render(request, "voices/index.html", {"area": "voices"})
