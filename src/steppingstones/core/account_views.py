@@ -51,7 +51,7 @@ def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwar
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from steppingstones.core import identity_store
+from steppingstones.core.charts import horizontal_bars
 from steppingstones.core.forms import IdentityForm
 from steppingstones.core.models import Participant
 from steppingstones.core.policy import Access, memberships_of, study_access, study_view
@@ -51,6 +52,10 @@ def dashboard(request: HttpRequest, access: Access) -> HttpResponse:
     if access.can("participants"):
         figures = _site_figures(access)
         context["site_figures"] = figures
+        context["site_chart"] = horizontal_bars(
+            [(str(row["site"].name), int(row["women"])) for row in figures],  # type: ignore[attr-defined,call-overload]
+            title="Women recruited per site",
+        )
         context["total_women"] = sum(int(row["women"]) for row in figures)  # type: ignore[call-overload]
         context["total_staff"] = sum(int(row["staff"]) for row in figures)  # type: ignore[call-overload]
     context["member_count"] = access.study.memberships.count()
