@@ -31,6 +31,8 @@ class Actor:
 
 SYSTEM = Actor(user_id=None, name="system")
 _current_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("actor", default=SYSTEM)
+# While a backup is restored, rows arrive with their own history: nothing new is recorded.
+_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_suspended", default=False)
 
 # model label -> fields whose values never enter the trail
 SECRET_FIELDS: dict[str, frozenset[str]] = {
@@ -75,6 +77,15 @@ def acting_as(actor: Actor) -> Iterator[None]:
         _current_actor.reset(token)
 
 
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    token = _suspended.set(True)
+    try:
+        yield
+    finally:
+        _suspended.reset(token)
+
+
 def record(
     action: str,
     *,
@@ -88,6 +99,8 @@ def record(
 ) -> None:
     from steppingstones.core.models import AuditEvent
 
+    if _suspended.get():
+        return
     who = actor or current_actor()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower

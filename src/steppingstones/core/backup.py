@@ -8,12 +8,15 @@ as docs/deployment.md explains; restore refuses a key that does not match.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import hashlib
 import io
 import json
 import shutil
 import tarfile
 import tempfile
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -35,7 +38,7 @@ from steppingstones.core.progress import Progress, SilentProgress
 
 FORMAT = "steppingstones-backup/1"
 # Transient or rebuilt-by-migrate tables that a backup leaves out.
-EXCLUDED_APPS = frozenset({"contenttypes", "sessions", "axes", "django_tasks_db"})
+EXCLUDED_APPS = frozenset({"contenttypes", "sessions", "axes", "django_tasks_database"})
 EXCLUDED_MODELS = frozenset({"auth.permission"})
 MAX_MEMBER_BYTES = 4 * 1024**3
 
@@ -64,6 +67,15 @@ def backed_up_models() -> list[type[models.Model]]:
     for model in chosen:
         by_app.setdefault(apps.get_app_config(model._meta.app_label), []).append(model)
     return list(serializers.sort_dependencies(list(by_app.items()), allow_cycles=True))
+
+
+def _full_precision(value: Any) -> str:
+    """JSON for values Django's own JSON encoder would round (it keeps only milliseconds)."""
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot back up a value of type {type(value).__name__}")
 
 
 def _sha256(data: bytes) -> str:
@@ -97,10 +109,11 @@ def create_backup(target: Path, progress: Progress | None = None) -> BackupSumma
         for model, queryset in zip(model_list, querysets, strict=True):
             objects = list(queryset)
             counts[model._meta.label_lower] = len(objects)
-            records.extend(json.loads(serializers.serialize(
-                "json", objects, use_natural_foreign_keys=True)))
+            records.extend(serializers.serialize(
+                "python", objects, use_natural_foreign_keys=True))
             progress.advance(len(objects))
-    data = json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    data = json.dumps(
+        records, ensure_ascii=False, sort_keys=True, default=_full_precision).encode("utf-8")
     members: dict[str, str] = {"data.json": _sha256(data)}
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
@@ -172,9 +185,8 @@ def _read_archive(source: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
 
 
 def instance_is_empty() -> bool:
-    return not (
-        Study.objects.exists() or get_user_model().objects.exists() or KeyCheck.objects.exists()
-    )
+    """No studies and no users yet (a key check from ``migrate`` alone does not count)."""
+    return not (Study.objects.exists() or get_user_model().objects.exists())
 
 
 def _reset_sequences(model_list: Iterable[type[models.Model]]) -> None:
@@ -216,10 +228,13 @@ def restore_backup(source: Path, progress: Progress | None = None) -> BackupSumm
             destination = staging / name.removeprefix("files/")
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(contents[name])
-        objects = list(serializers.deserialize(
-            "json", contents["data.json"].decode("utf-8"), handle_forward_references=True))
-        progress.start(len(objects) + len(file_names), "Restoring")
-        with transaction.atomic():
+        # Deserialised lazily: natural keys (users by name) resolve against rows saved before.
+        objects = serializers.deserialize(
+            "python", json.loads(contents["data.json"].decode("utf-8")),
+            handle_forward_references=True)
+        total = sum(int(count) for count in manifest.get("counts", {}).values())
+        progress.start(total + len(file_names), "Restoring")
+        with transaction.atomic(), audit.suspended():
             deferred = []
             for obj in objects:
                 obj.save()
