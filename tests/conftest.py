@@ -35,7 +35,9 @@ def make_study(db: Any) -> Callable[..., Study]:
         study = Study.objects.create(slug=slug, name=f"Study {slug}")
         for code in sites:
             Site.objects.create(
-                study=study, code=code, name=f"Site {code}",
+                study=study,
+                code=code,
+                name=f"Site {code}",
                 nation="scotland" if code in ("GG", "AA") else "england",
             )
         return study
@@ -45,14 +47,21 @@ def make_study(db: Any) -> Callable[..., Study]:
 
 @pytest.fixture
 def make_member(db: Any) -> Callable[..., Any]:
-    def make(study: Study, role: str, *, sites: tuple[str, ...] = (), identifiers: bool = False,
-             username: str | None = None) -> Any:
+    def make(
+        study: Study,
+        role: str,
+        *,
+        sites: tuple[str, ...] = (),
+        identifiers: bool = False,
+        username: str | None = None,
+    ) -> Any:
         username = username or f"{study.slug}-{role}-{'-'.join(sites) or 'all'}"
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             user = get_user_model().objects.create(username=username, password=password_hash())
         membership = Membership.objects.create(
-            user=user, study=study, role=role, can_view_identifiers=identifiers)
+            user=user, study=study, role=role, can_view_identifiers=identifiers
+        )
         membership.sites.set(Site.objects.filter(study=study, code__in=sites))
         return user
 
@@ -73,28 +82,36 @@ def login() -> Callable[[Any], Client]:
 def participant(make_study: Callable[..., Study], identity_key: bytes) -> Participant:
     study = make_study()
     person = Participant.objects.create(
-        study=study, site=study.sites.get(code="EL"), kind="woman", pseudonym="EL-W01")
-    identity_store.write_identity(person, Identifiers(
-        full_name="Test Person", phone="07700 900123", nhs_or_chi_number="943 476 5919"))
+        study=study, site=study.sites.get(code="EL"), kind="woman", pseudonym="EL-W01"
+    )
+    identity_store.write_identity(
+        person,
+        Identifiers(
+            full_name="Test Person", phone="07700 900123", nhs_or_chi_number="943 476 5919"
+        ),
+    )
     return person
 
 
 @pytest.fixture
-def world(make_study: Callable[..., Study], make_member: Callable[..., Any], identity_key: bytes
-          ) -> dict[str, Any]:
+def world(
+    make_study: Callable[..., Study], make_member: Callable[..., Any], identity_key: bytes
+) -> dict[str, Any]:
     """Two studies; in the first, one member of every role, a site researcher for each site,
     and a woman at each site with identifiers."""
     alpha, beta = make_study("alpha"), make_study("beta")
     people = {}
     for code in ("EL", "GG"):
         person = Participant.objects.create(
-            study=alpha, site=alpha.sites.get(code=code), kind="woman", pseudonym=f"{code}-W01")
+            study=alpha, site=alpha.sites.get(code=code), kind="woman", pseudonym=f"{code}-W01"
+        )
         identity_store.write_identity(person, Identifiers(full_name=f"Woman at {code}"))
         people[code] = person
     users = {role: make_member(alpha, role) for role in Role.values if role != Role.SITE_RESEARCHER}
     users["site-researcher-EL"] = make_member(alpha, Role.SITE_RESEARCHER, sites=("EL",))
     users["site-researcher-GG"] = make_member(alpha, Role.SITE_RESEARCHER, sites=("GG",))
     users["researcher-identifiable"] = make_member(
-        alpha, Role.RESEARCHER, identifiers=True, username="alpha-researcher-id")
+        alpha, Role.RESEARCHER, identifiers=True, username="alpha-researcher-id"
+    )
     users["other-study-manager"] = make_member(beta, Role.STUDY_MANAGER)
     return {"alpha": alpha, "beta": beta, "people": people, "users": users}

@@ -7,4 +7,4 @@ os.environ["STEPPINGSTONES_DATA_DIR"] = tempfile.mkdtemp(prefix="steppingstones-
 os.environ.pop("STEPPINGSTONES_IDENTITY_KEY", None)
 os.environ.pop("STEPPINGSTONES_IDENTITY_KEY_FILE", None)
 
-from steppingstones.config.settings import *  # noqa: E402,F403
+from steppingstones.config.settings import *  # noqa: F403

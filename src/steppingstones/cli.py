@@ -30,7 +30,9 @@ def _setup_django() -> None:
     try:
         connection.ensure_connection()
     except DatabaseError as error:
-        raise CommandError(f"cannot connect to the database ({_safe_db_name()}): {error}".strip()) from error
+        raise CommandError(
+            f"cannot connect to the database ({_safe_db_name()}): {error}".strip()
+        ) from error
 
 
 def _safe_db_name() -> str:
@@ -53,7 +55,9 @@ def _require_migrated() -> None:
 
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        raise CommandError("the database has unapplied migrations: run `steppingstones migrate` first")
+        raise CommandError(
+            "the database has unapplied migrations: run `steppingstones migrate` first"
+        )
 
 
 def _print_accounts(accounts: list[Any]) -> None:
@@ -96,21 +100,26 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise CommandError(str(error)) from error
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "steppingstones.config.settings"}
     bin_dir = Path(sys.executable).parent
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "steppingstones.cli", "worker"], env=env
-    )
+    worker = subprocess.Popen([sys.executable, "-m", "steppingstones.cli", "worker"], env=env)
     server = subprocess.Popen(
         [
             str(bin_dir / "gunicorn") if (bin_dir / "gunicorn").exists() else "gunicorn",
             "steppingstones.config.wsgi:application",
-            "--bind", f"{args.host}:{args.port}",
-            "--workers", str(args.workers),
-            "--access-logfile", "-",
-            "--forwarded-allow-ips", "127.0.0.1",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            "127.0.0.1",
         ],
         env=env,
     )
-    print(f"Stepping Stones is serving at http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    print(
+        f"Stepping Stones is serving at http://{args.host}:{args.port}/ (Ctrl-C stops it)",
+        flush=True,
+    )
 
     def stop(*_: Any) -> None:
         for process in (server, worker):
@@ -196,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], None], text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], None], text: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
         sub.set_defaults(handler=handler)
         return sub
@@ -206,15 +217,27 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--port", type=int, default=8000)
         sub.add_argument("--workers", type=int, default=2)
 
-    demo = add("demo", cmd_demo, "Migrate, load the synthetic demo study, print its accounts and serve.")
+    demo = add(
+        "demo", cmd_demo, "Migrate, load the synthetic demo study, print its accounts and serve."
+    )
     demo.add_argument("--no-serve", action="store_true", help="load and print, but do not serve")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     serve_options(demo)
-    serve_options(add("serve", cmd_serve, "Serve the platform with gunicorn and a background worker."))
+    serve_options(
+        add("serve", cmd_serve, "Serve the platform with gunicorn and a background worker.")
+    )
     worker = add("worker", cmd_worker, "Run background jobs (serve starts one for you).")
     worker.add_argument("--batch", action="store_true", help="run queued jobs, then stop")
-    add("migrate", cmd_migrate, "Create or update the database tables (and the identity key on first run).")
-    admin = add("createadmin", cmd_createadmin, "Create an administrator (password from STEPPINGSTONES_ADMIN_PASSWORD or a prompt).")
+    add(
+        "migrate",
+        cmd_migrate,
+        "Create or update the database tables (and the identity key on first run).",
+    )
+    admin = add(
+        "createadmin",
+        cmd_createadmin,
+        "Create an administrator (password from STEPPINGSTONES_ADMIN_PASSWORD or a prompt).",
+    )
     admin.add_argument("--username", default="admin")
     admin.add_argument("--email", default="")
     for name, handler, text in (

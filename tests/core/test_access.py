@@ -43,8 +43,11 @@ CASES = [
 EVERYONE = [*ALL_MEMBERS, "other-study-manager"]
 
 
-@pytest.mark.parametrize(("name", "kwargs", "allowed"), CASES,
-                         ids=[f"{c[0]}-{'-'.join(map(str, c[1].values()))}" for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "kwargs", "allowed"),
+    CASES,
+    ids=[f"{c[0]}-{'-'.join(map(str, c[1].values()))}" for c in CASES],
+)
 def test_it_checks_access(world, login, name, kwargs, allowed) -> None:
     for who in EVERYONE:
         expected = 200 if who in allowed else 404
@@ -92,20 +95,39 @@ def test_read_only_roles_cannot_change_anything(world, login) -> None:
 
 
 def test_the_navigation_shows_only_what_the_role_may_open(world, login) -> None:
-    page = login(world["users"]["advisory-group-member"]).get(
-        reverse("dashboard", kwargs={"study_slug": "alpha"})).content.decode()
+    page = (
+        login(world["users"]["advisory-group-member"])
+        .get(reverse("dashboard", kwargs={"study_slug": "alpha"}))
+        .content.decode()
+    )
     assert ">Model<" in page
-    for hidden in (">Evidence<", ">Cohort<", ">Voices<", ">Journeys<", ">Members<", ">Audit trail<"):
+    for hidden in (
+        ">Evidence<",
+        ">Cohort<",
+        ">Voices<",
+        ">Journeys<",
+        ">Members<",
+        ">Audit trail<",
+    ):
         assert hidden not in page
-    page = login(world["users"]["peer-researcher"]).get(
-        reverse("dashboard", kwargs={"study_slug": "alpha"})).content.decode()
+    page = (
+        login(world["users"]["peer-researcher"])
+        .get(reverse("dashboard", kwargs={"study_slug": "alpha"}))
+        .content.decode()
+    )
     assert ">Voices<" in page and ">Cohort<" not in page and "Women" not in page
 
 
 def test_a_site_researcher_sees_only_their_sites_people(world, login) -> None:
-    page = login(world["users"]["site-researcher-EL"]).get(
-        reverse("participants", kwargs={"study_slug": "alpha"})).content.decode()
+    page = (
+        login(world["users"]["site-researcher-EL"])
+        .get(reverse("participants", kwargs={"study_slug": "alpha"}))
+        .content.decode()
+    )
     assert "EL-W01" in page and "GG-W01" not in page
-    page = login(world["users"]["site-researcher-EL"]).get(
-        reverse("dashboard", kwargs={"study_slug": "alpha"})).content.decode()
+    page = (
+        login(world["users"]["site-researcher-EL"])
+        .get(reverse("dashboard", kwargs={"study_slug": "alpha"}))
+        .content.decode()
+    )
     assert "Site GG" not in page

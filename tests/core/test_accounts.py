@@ -22,7 +22,7 @@ def rfc6238_code(secret: bytes, at: float, step: int = 30, digits: int = 6) -> s
     counter = struct.pack(">Q", int(at // step))
     digest = hmac.new(secret, counter, hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return str(value % 10**digits).zfill(digits)
 
 
@@ -68,26 +68,38 @@ def test_repeated_failures_lock_the_account_even_against_the_right_password(worl
     membership = world["alpha"].memberships.get(user=user)
     login(world["users"]["study-manager"]).post(
         reverse("member_password", kwargs={"study_slug": "alpha", "member_id": membership.pk}),
-        {"new_password": "Fresh-Temporary-Words-9"})
+        {"new_password": "Fresh-Temporary-Words-9"},
+    )
     client = Client()
     assert _sign_in(client, user.username, "Fresh-Temporary-Words-9").status_code == 302
     forced = client.get(reverse("dashboard", kwargs={"study_slug": "alpha"}))
     assert forced.status_code == 302 and forced["Location"] == reverse("password_change")
-    client.post(reverse("password_change"), {
-        "old_password": "Fresh-Temporary-Words-9",
-        "new_password1": "My-Own-Chosen-Phrase-77", "new_password2": "My-Own-Chosen-Phrase-77"})
+    client.post(
+        reverse("password_change"),
+        {
+            "old_password": "Fresh-Temporary-Words-9",
+            "new_password1": "My-Own-Chosen-Phrase-77",
+            "new_password2": "My-Own-Chosen-Phrase-77",
+        },
+    )
     assert client.get(reverse("dashboard", kwargs={"study_slug": "alpha"})).status_code == 200
 
 
-def test_a_manager_cannot_reset_someone_who_is_also_in_a_study_they_do_not_manage(world, login) -> None:
+def test_a_manager_cannot_reset_someone_who_is_also_in_a_study_they_do_not_manage(
+    world, login
+) -> None:
     from steppingstones.core.models import Membership
 
     shared = world["users"]["researcher"]
     Membership.objects.create(user=shared, study=world["beta"], role="researcher")
     membership = world["alpha"].memberships.get(user=shared)
     url = reverse("member_password", kwargs={"study_slug": "alpha", "member_id": membership.pk})
-    response = login(world["users"]["study-manager"]).post(url, {"new_password": "Hijack-Attempt-Words-1"})
-    assert response.status_code == 200 and "only a manager of all of them" in response.content.decode()
+    response = login(world["users"]["study-manager"]).post(
+        url, {"new_password": "Hijack-Attempt-Words-1"}
+    )
+    assert (
+        response.status_code == 200 and "only a manager of all of them" in response.content.decode()
+    )
     shared.refresh_from_db()
     assert not shared.check_password("Hijack-Attempt-Words-1")
 
@@ -109,7 +121,10 @@ def test_two_factor_set_up_and_sign_in(world) -> None:
     response = _sign_in(fresh, user.username)
     assert response["Location"] == reverse("login_verify")
     assert "_auth_user_id" not in fresh.session, "the password alone does not sign in"
-    wrong = fresh.post(reverse("login_verify"), {"token": "000000" if rfc6238_code(device.bin_key, time.time()) != "000000" else "111111"})
+    wrong = fresh.post(
+        reverse("login_verify"),
+        {"token": "000000" if rfc6238_code(device.bin_key, time.time()) != "000000" else "111111"},
+    )
     assert "not right" in wrong.content.decode() and "_auth_user_id" not in fresh.session
     device.refresh_from_db()
     device.throttle_reset()
@@ -126,7 +141,9 @@ def test_sessions_expire_after_idle_time_and_at_browser_close() -> None:
 
 
 def test_secure_headers_are_sent(world, login) -> None:
-    response = login(world["users"]["auditor"]).get(reverse("dashboard", kwargs={"study_slug": "alpha"}))
+    response = login(world["users"]["auditor"]).get(
+        reverse("dashboard", kwargs={"study_slug": "alpha"})
+    )
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy
@@ -135,13 +152,17 @@ def test_secure_headers_are_sent(world, login) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "Strict-Transport-Security" not in response, "HSTS only over TLS"
     secure = login(world["users"]["auditor"]).get(
-        reverse("dashboard", kwargs={"study_slug": "alpha"}), secure=True)
+        reverse("dashboard", kwargs={"study_slug": "alpha"}), secure=True
+    )
     assert "max-age=63072000" in secure["Strict-Transport-Security"]
 
 
 def test_no_page_carries_an_inline_script(world, login) -> None:
-    page = login(world["users"]["study-manager"]).get(
-        reverse("dashboard", kwargs={"study_slug": "alpha"})).content.decode()
+    page = (
+        login(world["users"]["study-manager"])
+        .get(reverse("dashboard", kwargs={"study_slug": "alpha"}))
+        .content.decode()
+    )
     assert "<script>" not in page and "<script " in page  # htmx loads from a file
     assert " onclick=" not in page
 
@@ -154,9 +175,14 @@ def test_forms_need_the_csrf_token(world) -> None:
 
 def test_an_open_redirect_through_next_is_refused(world) -> None:
     client = Client()
-    response = client.post(reverse("login"), {
-        "username": world["users"]["auditor"].username, "password": PASSWORD,
-        "next": "https://evil.example/"})
+    response = client.post(
+        reverse("login"),
+        {
+            "username": world["users"]["auditor"].username,
+            "password": PASSWORD,
+            "next": "https://evil.example/",
+        },
+    )
     assert response["Location"] == reverse("home")
 
 

@@ -24,25 +24,46 @@ class Instance:
     data_dir: Path
     env: dict[str, str]
 
-    def run(self, *args: str, check: bool = True, extra_env: dict[str, str] | None = None,
-            timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        extra_env: dict[str, str] | None = None,
+        timeout: int = 300,
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "steppingstones.cli", *args],
-            env={**self.env, **(extra_env or {})}, capture_output=True, text=True, timeout=timeout,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def dump(self) -> list[dict]:
-        out = self.run("manage", "dumpdata", "core", "auth.user", "otp_totp",
-                       "--natural-foreign", "--exclude", "core.job").stdout
+        out = self.run(
+            "manage",
+            "dumpdata",
+            "core",
+            "auth.user",
+            "otp_totp",
+            "--natural-foreign",
+            "--exclude",
+            "core.job",
+        ).stdout
         return json.loads(out)
 
 
 def _base_env() -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("STEPPINGSTONES_", "DJANGO_", "DATABASE_URL"))}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STEPPINGSTONES_", "DJANGO_", "DATABASE_URL"))
+    }
     return keep
 
 
@@ -58,7 +79,9 @@ def new_instance(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[cal
         env = {**_base_env(), "STEPPINGSTONES_DATA_DIR": str(data_dir)}
         if on_postgres:
             db_name = f"ss_cli_{uuid.uuid4().hex[:12]}"
-            with psycopg.connect(admin_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            with psycopg.connect(
+                admin_url.rsplit("/", 1)[0] + "/postgres", autocommit=True
+            ) as conn:
                 conn.execute(f'CREATE DATABASE "{db_name}"')
             made.append(db_name)
             env["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + db_name
@@ -101,9 +124,17 @@ def test_demo_twice_prints_the_accounts_and_duplicates_nothing(demo) -> None:
     again = demo.run("demo", "--no-serve", "--quiet")
     assert [line for line in again.stdout.splitlines() if line in ACCOUNT_LINES] == ACCOUNT_LINES
     after = demo.dump()
+
     def count(dump, model):
         return sum(1 for row in dump if row["model"] == model)
-    for model in ("core.participant", "core.identityrecord", "core.site", "core.membership", "auth.user"):
+
+    for model in (
+        "core.participant",
+        "core.identityrecord",
+        "core.site",
+        "core.membership",
+        "auth.user",
+    ):
         assert count(after, model) == count(before, model)
     assert count(after, "core.participant") == 136
 
@@ -118,8 +149,11 @@ def test_secrets_are_created_private_and_outside_the_database(demo) -> None:
 
 
 def test_check_fails_on_debug_and_wildcard_hosts(demo) -> None:
-    result = demo.run("check", check=False, extra_env={
-        "STEPPINGSTONES_DEBUG": "1", "STEPPINGSTONES_ALLOWED_HOSTS": "*"})
+    result = demo.run(
+        "check",
+        check=False,
+        extra_env={"STEPPINGSTONES_DEBUG": "1", "STEPPINGSTONES_ALLOWED_HOSTS": "*"},
+    )
     assert result.returncode == 1
     assert "FAIL debug off" in result.stdout and "FAIL allowed hosts" in result.stdout
 
@@ -130,8 +164,11 @@ def test_backup_and_restore_reproduce_every_record(demo, new_instance) -> None:
     archive = demo.data_dir.parent / "snapshot.tar.gz"
     out = demo.run("backup", str(archive), "--quiet").stdout
     assert "Backed up" in out
-    original = [row for row in demo.dump()
-                if not (row["model"] == "core.auditevent" and row["fields"]["action"] == "backup.create")]
+    original = [
+        row
+        for row in demo.dump()
+        if not (row["model"] == "core.auditevent" and row["fields"]["action"] == "backup.create")
+    ]
 
     target = new_instance("restored")
     target.data_dir.mkdir(parents=True)
@@ -140,8 +177,11 @@ def test_backup_and_restore_reproduce_every_record(demo, new_instance) -> None:
     (target.data_dir / "identity.key").chmod(0o600)
     target.run("migrate")
     target.run("restore", str(archive), "--quiet")
-    restored = [row for row in target.dump()
-                if not (row["model"] == "core.auditevent" and row["fields"]["action"] == "backup.restore")]
+    restored = [
+        row
+        for row in target.dump()
+        if not (row["model"] == "core.auditevent" and row["fields"]["action"] == "backup.restore")
+    ]
     assert restored == original
     assert (target.data_dir / "files" / "uploads" / "note.txt").read_text() == "an uploaded file"
     assert "FAIL" not in target.run("check").stdout
@@ -166,6 +206,7 @@ def test_a_corrupt_backup_is_refused_and_changes_nothing(demo, new_instance, tmp
     members["data.json"] = members["data.json"].replace(b"EL-W01", b"EL-W99", 1)
     corrupt = tmp_path / "corrupt.tar.gz"
     import io
+
     with tarfile.open(corrupt, "w:gz") as tar:
         for name, content in members.items():
             info = tarfile.TarInfo(name)
@@ -201,13 +242,19 @@ def test_a_missing_or_wrong_identity_key_stops_the_platform_with_one_message(dem
     original = key_file.read_text()
     key_file.unlink()
     result = demo.run("serve", "--port", "0", check=False)
-    assert result.returncode == 1 and "identity key file" in result.stderr and "is missing" in result.stderr
+    assert (
+        result.returncode == 1
+        and "identity key file" in result.stderr
+        and "is missing" in result.stderr
+    )
     assert not key_file.exists(), "a lost key is never silently replaced"
     check = demo.run("check", check=False)
     assert check.returncode == 1 and "FAIL identity key" in check.stdout
     key_file.write_text(encode_key(generate_key()))
     result = demo.run("serve", "--port", "0", check=False)
-    assert result.returncode == 1 and "is not the key this database was sealed with" in result.stderr
+    assert (
+        result.returncode == 1 and "is not the key this database was sealed with" in result.stderr
+    )
     key_file.write_text(original)
     loose = demo.run("check", check=False)
     assert loose.returncode == 1 and "FAIL identity key file permissions" in loose.stdout
@@ -219,8 +266,11 @@ def test_a_wrong_database_url_gives_one_clear_message(new_instance) -> None:
     instance = new_instance("bad")
     result = instance.run("check", check=False, extra_env={"DATABASE_URL": "nosuchdb://x/y"})
     assert result.returncode == 1 and "DATABASE_URL is not usable" in result.stderr
-    result = instance.run("migrate", check=False, extra_env={
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nothing"})
+    result = instance.run(
+        "migrate",
+        check=False,
+        extra_env={"DATABASE_URL": "postgres://postgres@127.0.0.1:1/nothing"},
+    )
     assert result.returncode == 1 and "cannot connect to the database" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -228,9 +278,18 @@ def test_a_wrong_database_url_gives_one_clear_message(new_instance) -> None:
 def test_createadmin_validates_the_password(new_instance) -> None:
     instance = new_instance("adm")
     instance.run("migrate")
-    weak = instance.run("createadmin", "--username", "root", check=False,
-                        extra_env={"STEPPINGSTONES_ADMIN_PASSWORD": "short"})
+    weak = instance.run(
+        "createadmin",
+        "--username",
+        "root",
+        check=False,
+        extra_env={"STEPPINGSTONES_ADMIN_PASSWORD": "short"},
+    )
     assert weak.returncode == 1 and "password refused" in weak.stderr
-    ok = instance.run("createadmin", "--username", "root",
-                      extra_env={"STEPPINGSTONES_ADMIN_PASSWORD": "A-Sufficiently-Long-Phrase-5"})
+    ok = instance.run(
+        "createadmin",
+        "--username",
+        "root",
+        extra_env={"STEPPINGSTONES_ADMIN_PASSWORD": "A-Sufficiently-Long-Phrase-5"},
+    )
     assert "Administrator root created" in ok.stdout

@@ -17,7 +17,11 @@ def test_the_demo_is_the_seed_study_shape_and_clearly_synthetic() -> None:
     staff = [p for p in plan.people if p.kind == "staff"]
     assert len(plan.sites) == 4 and len(women) == 36 and len(staff) == 100
     assert {site.name for site in plan.sites} == {
-        "East London", "Huddersfield", "Greater Glasgow and Clyde", "Ayrshire and Arran"}
+        "East London",
+        "Huddersfield",
+        "Greater Glasgow and Clyde",
+        "Ayrshire and Arran",
+    }
     for person in women:
         ids = person.identifiers
         assert ids is not None

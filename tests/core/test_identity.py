@@ -36,7 +36,9 @@ def test_a_tampered_ciphertext_is_refused() -> None:
         unseal(f"{version}:{kid}:{flipped}", key, "r")
 
 
-def test_nothing_identifying_is_stored_in_clear_text(participant, django_assert_num_queries) -> None:
+def test_nothing_identifying_is_stored_in_clear_text(
+    participant, django_assert_num_queries
+) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT sealed FROM core_identityrecord")
         stored = " ".join(row[0] for row in cursor.fetchall())
@@ -47,8 +49,11 @@ def test_reading_and_changing_identifiers_is_audited_without_values(participant)
     identity = identity_store.read_identity(participant)
     assert identity is not None and identity.full_name == "Test Person"
     changed = identity_store.write_identity(
-        participant, Identifiers(full_name="Changed Person", phone="07700 900123",
-                                 nhs_or_chi_number="943 476 5919"))
+        participant,
+        Identifiers(
+            full_name="Changed Person", phone="07700 900123", nhs_or_chi_number="943 476 5919"
+        ),
+    )
     assert changed == ["full_name"]
     actions = list(AuditEvent.objects.order_by("id").values_list("action", "changes"))
     assert ("identity.view", {}) in actions
@@ -61,7 +66,8 @@ def test_a_record_copied_onto_another_person_does_not_open(participant) -> None:
     from steppingstones.core.models import Participant
 
     other = Participant.objects.create(
-        study=participant.study, site=participant.site, kind="woman", pseudonym="EL-W02")
+        study=participant.study, site=participant.site, kind="woman", pseudonym="EL-W02"
+    )
     IdentityRecord.objects.create(participant=other, sealed=participant.identity.sealed)
     with pytest.raises(IdentityKeyError):
         identity_store.read_identity(other)
@@ -72,7 +78,9 @@ def test_a_wrong_key_is_refused_with_a_clear_message(participant, monkeypatch) -
 
     wrong = generate_key()
     monkeypatch.setenv("STEPPINGSTONES_IDENTITY_KEY", encode_key(wrong))
-    with pytest.raises(IdentityKeyError, match=f"identity key \\({key_id(wrong)}\\) is not the key"):
+    with pytest.raises(
+        IdentityKeyError, match=f"identity key \\({key_id(wrong)}\\) is not the key"
+    ):
         identity_store.read_identity(participant)
 
 

@@ -11,8 +11,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from steppingstones.config.urls import PUBLIC_URL_NAMES
 
-SAMPLE_VALUES = {"study_slug": "alpha", "site_code": "EL", "pseudonym": "EL-W01",
-                 "member_id": "1", "job_id": str(uuid.uuid4())}
+SAMPLE_VALUES = {
+    "study_slug": "alpha",
+    "site_code": "EL",
+    "pseudonym": "EL-W01",
+    "member_id": "1",
+    "job_id": str(uuid.uuid4()),
+}
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:

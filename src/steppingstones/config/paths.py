@@ -6,6 +6,7 @@ database dump alone cannot reveal identifiers or forge sessions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -35,8 +36,7 @@ def secret_key() -> str:
         return from_env
     path = data_dir() / "secret.key"
     if not path.exists():
-        try:
+        # Another process may create it between our check and our write.
+        with contextlib.suppress(FileExistsError):
             write_private_file(path, secrets.token_urlsafe(50))
-        except FileExistsError:
-            pass  # another process created it between our check and our write
     return path.read_text(encoding="ascii").strip()

@@ -38,7 +38,9 @@ def _confirmed_device(user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     form = LoginForm(request.POST or None)
     return render(
         request,
@@ -95,7 +97,9 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return redirect(_safe_next(request, next_url))
         audit.record(
-            "login.failed", obj=user, changes={"reason": "wrong two-factor code"},
+            "login.failed",
+            obj=user,
+            changes={"reason": "wrong two-factor code"},
             actor=audit.actor_from_request(request),
         )
         form.add_error("token", "That code is not right, or has expired. Try the current one.")
@@ -152,9 +156,16 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             messages.success(request, "Two-factor sign-in is on.")
             return redirect("two_factor")
-        form.add_error("token", "That code is not right. Check the clock on your phone and try again.")
+        form.add_error(
+            "token", "That code is not right. Check the clock on your phone and try again."
+        )
     return render(
         request,
         "core/two_factor.html",
-        {"enabled": False, "form": form, "qr_svg": _qr_svg(device), "secret": base64.b32encode(device.bin_key).decode("ascii")},
+        {
+            "enabled": False,
+            "form": form,
+            "qr_svg": _qr_svg(device),
+            "secret": base64.b32encode(device.bin_key).decode("ascii"),
+        },
     )

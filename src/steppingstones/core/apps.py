@@ -7,6 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Stepping Stones core"
 
     def ready(self) -> None:
-        from steppingstones.core import audit
+        from steppingstones.core import audit, audit_export  # noqa: F401 (registers its job)
 
         audit.connect_signals()

@@ -49,8 +49,17 @@ AUDITED_MODELS = (
     "auth.user",
     "otp_totp.totpdevice",
 )
-IGNORED_FIELDS = frozenset({"last_login", "updated_at", "created_at", "throttling_failure_timestamp",
-                            "throttling_failure_count", "last_t", "last_used_at"})
+IGNORED_FIELDS = frozenset(
+    {
+        "last_login",
+        "updated_at",
+        "created_at",
+        "throttling_failure_timestamp",
+        "throttling_failure_count",
+        "last_t",
+        "last_used_at",
+    }
+)
 
 
 def actor_from_request(request: HttpRequest) -> Actor:

@@ -57,7 +57,8 @@ class BackupSummary:
 
 def backed_up_models() -> list[type[models.Model]]:
     chosen = [
-        model for model in apps.get_models()
+        model
+        for model in apps.get_models()
         if model._meta.app_label not in EXCLUDED_APPS
         and model._meta.label_lower not in EXCLUDED_MODELS
         and not model._meta.proxy
@@ -109,11 +110,11 @@ def create_backup(target: Path, progress: Progress | None = None) -> BackupSumma
         for model, queryset in zip(model_list, querysets, strict=True):
             objects = list(queryset)
             counts[model._meta.label_lower] = len(objects)
-            records.extend(serializers.serialize(
-                "python", objects, use_natural_foreign_keys=True))
+            records.extend(serializers.serialize("python", objects, use_natural_foreign_keys=True))
             progress.advance(len(objects))
-    data = json.dumps(
-        records, ensure_ascii=False, sort_keys=True, default=_full_precision).encode("utf-8")
+    data = json.dumps(records, ensure_ascii=False, sort_keys=True, default=_full_precision).encode(
+        "utf-8"
+    )
     members: dict[str, str] = {"data.json": _sha256(data)}
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
@@ -158,7 +159,9 @@ def _read_archive(source: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
             for member in archive:
                 name = PurePosixPath(member.name)
                 if not member.isfile() or name.is_absolute() or ".." in name.parts:
-                    raise BackupError(f"{source}: member {member.name!r} is not a plain relative file")
+                    raise BackupError(
+                        f"{source}: member {member.name!r} is not a plain relative file"
+                    )
                 if member.size > MAX_MEMBER_BYTES:
                     raise BackupError(f"{source}: member {member.name!r} is too large")
                 handle = archive.extractfile(member)
@@ -177,7 +180,9 @@ def _read_archive(source: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     if set(expected) != set(contents):
         missing = sorted(set(expected) - set(contents))
         extra = sorted(set(contents) - set(expected))
-        raise BackupError(f"{source}: members differ from the manifest (missing {missing}, extra {extra})")
+        raise BackupError(
+            f"{source}: members differ from the manifest (missing {missing}, extra {extra})"
+        )
     for name, digest in expected.items():
         if _sha256(contents[name]) != digest:
             raise BackupError(f"{source}: {name} is corrupt (checksum does not match the manifest)")
@@ -217,7 +222,9 @@ def restore_backup(source: Path, progress: Progress | None = None) -> BackupSumm
                 f"but this backup needs key {wanted_key}"
             )
     if not instance_is_empty():
-        raise BackupError("cannot restore: this instance already holds data; restore into an empty one")
+        raise BackupError(
+            "cannot restore: this instance already holds data; restore into an empty one"
+        )
     file_names = [name for name in contents if name.startswith("files/")]
     media_root = Path(settings.MEDIA_ROOT)
     media_root.mkdir(parents=True, exist_ok=True)
@@ -230,8 +237,10 @@ def restore_backup(source: Path, progress: Progress | None = None) -> BackupSumm
             destination.write_bytes(contents[name])
         # Deserialised lazily: natural keys (users by name) resolve against rows saved before.
         objects = serializers.deserialize(
-            "python", json.loads(contents["data.json"].decode("utf-8")),
-            handle_forward_references=True)
+            "python",
+            json.loads(contents["data.json"].decode("utf-8")),
+            handle_forward_references=True,
+        )
         total = sum(int(count) for count in manifest.get("counts", {}).values())
         progress.start(total + len(file_names), "Restoring")
         with transaction.atomic(), audit.suspended():

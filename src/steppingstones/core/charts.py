@@ -28,7 +28,8 @@ def horizontal_bars(
             f'<text x="{label_width - 8}" y="{middle}" text-anchor="end" '
             f'dominant-baseline="middle">{escape(label)}</text>'
             f'<rect class="bar" x="{label_width}" y="{y}" width="{bar}" height="{bar_height}"/>'
-            f'<text x="{label_width + bar + 6}" y="{middle}" dominant-baseline="middle">{value}</text>'
+            f'<text x="{label_width + bar + 6}" y="{middle}" '
+            f'dominant-baseline="middle">{value}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -14,9 +14,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     access: Access | None = getattr(request, "access", None)
     areas = []
     if access is not None:
-        areas = [
-            (area, title) for area, title in AREA_TITLES.items() if access.can(f"area:{area}")
-        ]
+        areas = [(area, title) for area, title in AREA_TITLES.items() if access.can(f"area:{area}")]
     return {
         "my_memberships": list(memberships_of(request.user)),
         "access": access,

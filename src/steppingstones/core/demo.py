@@ -60,23 +60,91 @@ class DemoStudy:
 
 
 SITES = [
-    DemoSite("EL", "East London", "england", "Synthetic East London NHS Trust",
-             "Synthetic borough", "Specialist midwife with co-located drug service", 10, 25, "E8"),
-    DemoSite("HD", "Huddersfield", "england", "Synthetic Huddersfield NHS Trust",
-             "Synthetic Kirklees", "Specialist midwife", 9, 25, "HD1"),
-    DemoSite("GG", "Greater Glasgow and Clyde", "scotland", "Synthetic Glasgow health board",
-             "Synthetic Glasgow", "Multidisciplinary team", 9, 25, "G31"),
-    DemoSite("AA", "Ayrshire and Arran", "scotland", "Synthetic Ayrshire health board",
-             "Synthetic South Ayrshire", "Specialist midwife with social work link", 8, 25, "KA7"),
+    DemoSite(
+        "EL",
+        "East London",
+        "england",
+        "Synthetic East London NHS Trust",
+        "Synthetic borough",
+        "Specialist midwife with co-located drug service",
+        10,
+        25,
+        "E8",
+    ),
+    DemoSite(
+        "HD",
+        "Huddersfield",
+        "england",
+        "Synthetic Huddersfield NHS Trust",
+        "Synthetic Kirklees",
+        "Specialist midwife",
+        9,
+        25,
+        "HD1",
+    ),
+    DemoSite(
+        "GG",
+        "Greater Glasgow and Clyde",
+        "scotland",
+        "Synthetic Glasgow health board",
+        "Synthetic Glasgow",
+        "Multidisciplinary team",
+        9,
+        25,
+        "G31",
+    ),
+    DemoSite(
+        "AA",
+        "Ayrshire and Arran",
+        "scotland",
+        "Synthetic Ayrshire health board",
+        "Synthetic South Ayrshire",
+        "Specialist midwife with social work link",
+        8,
+        25,
+        "KA7",
+    ),
 ]
 
 FIRST_NAMES = [
-    "Amber", "Bethany", "Carys", "Dana", "Eilidh", "Fern", "Gemma", "Hollie", "Imogen", "Jade",
-    "Kayleigh", "Leanne", "Morag", "Nadia", "Orla", "Paige", "Rhona", "Shannon", "Tegan", "Vicky",
+    "Amber",
+    "Bethany",
+    "Carys",
+    "Dana",
+    "Eilidh",
+    "Fern",
+    "Gemma",
+    "Hollie",
+    "Imogen",
+    "Jade",
+    "Kayleigh",
+    "Leanne",
+    "Morag",
+    "Nadia",
+    "Orla",
+    "Paige",
+    "Rhona",
+    "Shannon",
+    "Tegan",
+    "Vicky",
 ]
 LAST_NAMES = [
-    "Ashdown", "Brackley", "Corrin", "Dunmore", "Elstow", "Farrant", "Gilroy", "Hazeldine",
-    "Inchbald", "Jessop", "Kilbride", "Lorrimer", "Maybury", "Nethercott", "Ormsby", "Pennick",
+    "Ashdown",
+    "Brackley",
+    "Corrin",
+    "Dunmore",
+    "Elstow",
+    "Farrant",
+    "Gilroy",
+    "Hazeldine",
+    "Inchbald",
+    "Jessop",
+    "Kilbride",
+    "Lorrimer",
+    "Maybury",
+    "Nethercott",
+    "Ormsby",
+    "Pennick",
 ]
 STREETS = ["Example Street", "Sample Road", "Fictional Lane", "Placeholder Close", "Demo Avenue"]
 ACCOUNT_ROLES = [
@@ -91,7 +159,9 @@ ACCOUNT_ROLES = [
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """The NHS number modulus-11 check digit, or None where no valid number exists."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True)
+    )
     check = 11 - total % 11
     if check == 11:
         return 0
@@ -127,11 +197,23 @@ def build_demo(seed: int = DEMO_SEED) -> DemoStudy:
     people: list[DemoPerson] = []
     for site in SITES:
         for number in range(1, site.women + 1):
-            people.append(DemoPerson(site.code, "woman", f"{site.code}-W{number:02d}",
-                                     _identifiers(rng, site, woman=True)))
+            people.append(
+                DemoPerson(
+                    site.code,
+                    "woman",
+                    f"{site.code}-W{number:02d}",
+                    _identifiers(rng, site, woman=True),
+                )
+            )
         for number in range(1, site.staff + 1):
-            people.append(DemoPerson(site.code, "staff", f"{site.code}-S{number:02d}",
-                                     _identifiers(rng, site, woman=False)))
+            people.append(
+                DemoPerson(
+                    site.code,
+                    "staff",
+                    f"{site.code}-S{number:02d}",
+                    _identifiers(rng, site, woman=False),
+                )
+            )
     accounts = [
         DemoAccount(
             role=str(role),

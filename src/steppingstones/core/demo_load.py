@@ -41,7 +41,9 @@ def load_demo(progress: Progress | None = None, plan: DemoStudy | None = None) -
         for person in plan.people:
             if person.pseudonym not in existing:
                 participant = Participant.objects.create(
-                    study=study, site=sites[person.site_code], kind=person.kind,
+                    study=study,
+                    site=sites[person.site_code],
+                    kind=person.kind,
                     pseudonym=person.pseudonym,
                 )
                 if person.identifiers is not None:
@@ -56,9 +58,12 @@ def load_demo(progress: Progress | None = None, plan: DemoStudy | None = None) -
                 user.set_password(account.password)
                 user.save()
             membership, _ = Membership.objects.update_or_create(
-                user=user, study=study,
-                defaults={"role": account.role,
-                          "can_view_identifiers": account.can_view_identifiers},
+                user=user,
+                study=study,
+                defaults={
+                    "role": account.role,
+                    "can_view_identifiers": account.can_view_identifiers,
+                },
             )
             membership.sites.set([sites[code] for code in account.site_codes])
             progress.advance()

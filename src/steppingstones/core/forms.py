@@ -11,8 +11,13 @@ from steppingstones.core.policy import Role
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
-    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class TokenForm(forms.Form):
@@ -20,19 +25,25 @@ class TokenForm(forms.Form):
         regex=r"^\d{6}$",
         label="Six-digit code from your authenticator app",
         error_messages={"invalid": "Enter the six digits your authenticator app shows."},
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
 
 class IdentityForm(forms.Form):
     full_name = forms.CharField(max_length=200, required=False)
     date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    address = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    address = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     postcode = forms.CharField(max_length=10, required=False)
     phone = forms.CharField(max_length=30, required=False)
     email = forms.EmailField(required=False)
     nhs_or_chi_number = forms.RegexField(
-        regex=r"^\d{3} ?\d{3} ?\d{4}$", required=False, label="NHS or CHI number",
+        regex=r"^\d{3} ?\d{3} ?\d{4}$",
+        required=False,
+        label="NHS or CHI number",
         error_messages={"invalid": "Ten digits, e.g. 943 476 5919."},
     )
     gp_practice = forms.CharField(max_length=200, required=False, label="GP practice")
@@ -41,7 +52,9 @@ class IdentityForm(forms.Form):
         data = dict(self.cleaned_data)
         dob = data.get("date_of_birth")
         data["date_of_birth"] = dob.isoformat() if dob else ""
-        return Identifiers(**{name: str(data.get(name) or "") for name in Identifiers.field_names()})
+        return Identifiers(
+            **{name: str(data.get(name) or "") for name in Identifiers.field_names()}
+        )
 
 
 class MembershipForm(forms.ModelForm):

@@ -99,7 +99,8 @@ def unseal(sealed: str, key: bytes, bound_to: str) -> dict[str, str]:
         raise IdentityKeyError(f"the sealed value has unknown format {version!r}")
     if sealed_key_id != key_id(key):
         raise IdentityKeyError(
-            f"the value was sealed with key {sealed_key_id}, but the configured key is {key_id(key)}"
+            f"the value was sealed with key {sealed_key_id}, "
+            f"but the configured key is {key_id(key)}"
         )
     raw = base64.urlsafe_b64decode(packed.encode("ascii"))
     nonce, ciphertext = raw[:NONCE_BYTES], raw[NONCE_BYTES:]

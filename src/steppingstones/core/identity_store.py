@@ -130,7 +130,9 @@ def erase_identity(participant: Participant, reason: str) -> bool:
     deleted, _ = IdentityRecord.objects.filter(participant=participant).delete()
     if deleted:
         audit.record(
-            "identity.erase", study=participant.study_id, obj=participant,
+            "identity.erase",
+            study=participant.study_id,
+            obj=participant,
             changes={"reason": reason},
         )
     return bool(deleted)

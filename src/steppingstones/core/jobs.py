@@ -90,6 +90,8 @@ def run_job(job_id: str) -> None:
         return
     progress.finish()
     Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.DONE, message=message, finished_at=timezone.now(),
+        status=Job.Status.DONE,
+        message=message,
+        finished_at=timezone.now(),
         result_file=job.result_file,
     )

@@ -58,9 +58,7 @@ def member_add(request: HttpRequest, access: Access) -> HttpResponse:
                 membership.sites.set(form.cleaned_data["sites"])
                 messages.success(request, f"{username} has joined the study.")
                 return redirect("members", study_slug=access.study.slug)
-    return render(
-        request, "core/member_add.html", {"form": form, "password_form": password_form}
-    )
+    return render(request, "core/member_add.html", {"form": form, "password_form": password_form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,9 +85,9 @@ def _managed_everywhere(access: Access, user: object) -> bool:
     """A manager may reset only users whose every study they manage (no reach into others)."""
     studies = set(Membership.objects.filter(user=user).values_list("study_id", flat=True))
     managed = set(
-        Membership.objects.filter(
-            user=access.membership.user, role=Role.STUDY_MANAGER
-        ).values_list("study_id", flat=True)
+        Membership.objects.filter(user=access.membership.user, role=Role.STUDY_MANAGER).values_list(
+            "study_id", flat=True
+        )
     )
     return studies <= managed
 

@@ -94,6 +94,9 @@ class AccountState(models.Model):
     )
     must_change_password = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"account state of {self.user}"
+
 
 class Participant(models.Model):
     """A person in the study, known everywhere by pseudonym only."""
@@ -112,9 +115,7 @@ class Participant(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["study", "pseudonym"], name="pseudonym_unique_in_study"
-            )
+            models.UniqueConstraint(fields=["study", "pseudonym"], name="pseudonym_unique_in_study")
         ]
         ordering = ["pseudonym"]
 
@@ -141,6 +142,9 @@ class KeyCheck(models.Model):
     key_id = models.CharField(max_length=32)
     sealed = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"key check {self.key_id}"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -29,33 +29,53 @@ def _private(path: Path) -> bool:
 def run_checks() -> list[CheckResult]:
     results = []
     secret = settings.SECRET_KEY
-    results.append(CheckResult(
-        "secret key", len(secret) >= 40 and not secret.startswith("django-insecure"),
-        "long and random" if len(secret) >= 40 else "shorter than 40 characters",
-    ))
+    results.append(
+        CheckResult(
+            "secret key",
+            len(secret) >= 40 and not secret.startswith("django-insecure"),
+            "long and random" if len(secret) >= 40 else "shorter than 40 characters",
+        )
+    )
     secret_file = data_dir() / "secret.key"
     if secret_file.exists():
-        results.append(CheckResult(
-            "secret key file permissions", _private(secret_file),
-            f"{secret_file} is readable only by its owner" if _private(secret_file)
-            else f"{secret_file} is readable by others: chmod 600 it",
-        ))
-    results.append(CheckResult("debug off", not settings.DEBUG,
-                               "DEBUG is off" if not settings.DEBUG else "STEPPINGSTONES_DEBUG=1 is set"))
+        results.append(
+            CheckResult(
+                "secret key file permissions",
+                _private(secret_file),
+                f"{secret_file} is readable only by its owner"
+                if _private(secret_file)
+                else f"{secret_file} is readable by others: chmod 600 it",
+            )
+        )
+    results.append(
+        CheckResult(
+            "debug off",
+            not settings.DEBUG,
+            "DEBUG is off" if not settings.DEBUG else "STEPPINGSTONES_DEBUG=1 is set",
+        )
+    )
     hosts = settings.ALLOWED_HOSTS
-    results.append(CheckResult(
-        "allowed hosts", bool(hosts) and "*" not in hosts,
-        ", ".join(hosts) if hosts and "*" not in hosts else "must list host names, not '*'",
-    ))
+    results.append(
+        CheckResult(
+            "allowed hosts",
+            bool(hosts) and "*" not in hosts,
+            ", ".join(hosts) if hosts and "*" not in hosts else "must list host names, not '*'",
+        )
+    )
     try:
         connection.ensure_connection()
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         results.append(CheckResult("database", True, f"{connection.vendor} reachable"))
-        results.append(CheckResult(
-            "migrations", not pending,
-            "all applied" if not pending else f"{len(pending)} pending: run steppingstones migrate",
-        ))
+        results.append(
+            CheckResult(
+                "migrations",
+                not pending,
+                "all applied"
+                if not pending
+                else f"{len(pending)} pending: run steppingstones migrate",
+            )
+        )
     except DatabaseError as error:
         results.append(CheckResult("database", False, f"cannot connect: {error}"))
         return results
@@ -66,16 +86,23 @@ def run_checks() -> list[CheckResult]:
         return results
     key_file = identity_key_file()
     if key_file.exists():
-        results.append(CheckResult(
-            "identity key file permissions", _private(key_file),
-            "readable only by its owner" if _private(key_file) else f"chmod 600 {key_file}",
-        ))
+        results.append(
+            CheckResult(
+                "identity key file permissions",
+                _private(key_file),
+                "readable only by its owner" if _private(key_file) else f"chmod 600 {key_file}",
+            )
+        )
     results.append(CheckResult("identity key", True, "present and matches the database"))
-    results.append(CheckResult(
-        "identity key not in database", not _key_in_database(encode_key(key)),
-        "the key appears nowhere in the database" if not _key_in_database(encode_key(key))
-        else "the identity key text was found in the database: rotate it",
-    ))
+    results.append(
+        CheckResult(
+            "identity key not in database",
+            not _key_in_database(encode_key(key)),
+            "the key appears nowhere in the database"
+            if not _key_in_database(encode_key(key))
+            else "the identity key text was found in the database: rotate it",
+        )
+    )
     return results
 
 
@@ -86,7 +113,8 @@ def _key_in_database(encoded_key: str) -> bool:
 
     for model in apps.get_models():
         text_fields = [
-            field.name for field in model._meta.concrete_fields
+            field.name
+            for field in model._meta.concrete_fields
             if isinstance(field, models.CharField | models.TextField)
         ]
         for name in text_fields:
