@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from steppingstones.core import account_views, audit_views, member_views, views
 
-study_patterns = [
+study_patterns: list[URLPattern | URLResolver] = [
     path("", views.dashboard, name="dashboard"),
     path("participants/", views.participant_list, name="participants"),
     path("participants/<str:pseudonym>/identity/", views.identity_detail, name="identity"),

@@ -119,7 +119,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         AccountState.objects.update_or_create(
-            user=self.request.user, defaults={"must_change_password": False}
+            user_id=int(self.request.user.pk or 0), defaults={"must_change_password": False}
         )
         audit.record("password.change", obj=self.request.user)
         messages.success(self.request, "Your password has been changed.")

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -55,7 +56,9 @@ def audit_export(request: HttpRequest, access: Access) -> HttpResponse:
 
 
 def _job(access: Access, request: HttpRequest, job_id: str) -> Job:
-    job = Job.objects.filter(pk=job_id, study=access.study, user=request.user).first()
+    job = Job.objects.filter(
+        pk=job_id, study=access.study, user_id=access.membership.user_id
+    ).first()
     if job is None:
         raise Http404
     return job
@@ -69,7 +72,7 @@ def job_detail(request: HttpRequest, access: Access, job_id: str) -> HttpRespons
 
 
 @study_view()
-def job_download(request: HttpRequest, access: Access, job_id: str) -> HttpResponse:
+def job_download(request: HttpRequest, access: Access, job_id: str) -> HttpResponseBase:
     job = _job(access, request, job_id)
     if job.status != Job.Status.DONE or not job.result_file:
         raise Http404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from axes.utils import reset as reset_lockout
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -81,7 +83,7 @@ def member_edit(request: HttpRequest, access: Access, member_id: int) -> HttpRes
     return render(request, "core/member_edit.html", {"membership": membership, "form": form})
 
 
-def _managed_everywhere(access: Access, user: object) -> bool:
+def _managed_everywhere(access: Access, user: Any) -> bool:
     """A manager may reset only users whose every study they manage (no reach into others)."""
     studies = set(Membership.objects.filter(user=user).values_list("study_id", flat=True))
     managed = set(

@@ -8,7 +8,7 @@ a reporter that writes to their Job row, which the browser polls.
 from __future__ import annotations
 
 import sys
-from typing import Protocol
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
@@ -37,7 +37,7 @@ class ConsoleProgress:
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._bar: tqdm[None] | None = None
+        self._bar: tqdm[Any] | None = None
 
     def start(self, total: int, label: str = "") -> None:
         self.finish()
