@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,10 +20,14 @@ class CommandError(Exception):
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steppingstones.config.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
     try:
         import django
 
         django.setup()
+    except ImproperlyConfigured as error:
+        raise CommandError(f"configuration: {error}") from error
     except ValueError as error:  # dj-database-url rejects an unknown scheme
         raise CommandError(f"DATABASE_URL is not usable: {error}") from error
     from django.db import DatabaseError, connection
@@ -83,10 +88,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    _migrate(verbosity=1)
     from steppingstones.core import identity_store
+    from steppingstones.core.identity import IdentityKeyError
 
-    identity_store.ensure_key()
+    _migrate(verbosity=1)
+    try:
+        identity_store.ensure_key()
+    except IdentityKeyError as error:
+        raise CommandError(str(error)) from error
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -100,10 +109,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise CommandError(str(error)) from error
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "steppingstones.config.settings"}
     bin_dir = Path(sys.executable).parent
+    gunicorn = bin_dir / "gunicorn" if (bin_dir / "gunicorn").exists() else shutil.which("gunicorn")
+    if gunicorn is None:
+        raise CommandError("gunicorn is not installed: pip install steppingstones again")
     worker = subprocess.Popen([sys.executable, "-m", "steppingstones.cli", "worker"], env=env)
     server = subprocess.Popen(
         [
-            str(bin_dir / "gunicorn") if (bin_dir / "gunicorn").exists() else "gunicorn",
+            str(gunicorn),
             "steppingstones.config.wsgi:application",
             "--bind",
             f"{args.host}:{args.port}",
@@ -146,10 +158,17 @@ def cmd_createadmin(args: argparse.Namespace) -> None:
     from django.core.exceptions import ValidationError
 
     _require_migrated()
-    password = os.environ.get("STEPPINGSTONES_ADMIN_PASSWORD") or getpass.getpass("Password: ")
     users = get_user_model().objects
+    if not args.username.strip():
+        raise CommandError("give a user name with --username")
     if users.filter(username=args.username).exists():
         raise CommandError(f"a user named {args.username!r} already exists")
+    try:
+        password = os.environ.get("STEPPINGSTONES_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    except EOFError as error:
+        raise CommandError(
+            "no password given: type one, or set STEPPINGSTONES_ADMIN_PASSWORD"
+        ) from error
     try:
         password_validation.validate_password(password)
     except ValidationError as error:
@@ -163,6 +182,8 @@ def cmd_backup(args: argparse.Namespace) -> None:
     from steppingstones.core.progress import ConsoleProgress
 
     _require_migrated()
+    if not args.path.strip():
+        raise CommandError("give the backup file to write, e.g. backups/stones.tar.gz")
     try:
         summary = create_backup(Path(args.path), ConsoleProgress(enabled=not args.quiet))
     except BackupError as error:
@@ -259,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         _setup_django()
         args.handler(args)
     except CommandError as error:
+        print(f"steppingstones {args.command}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a file or folder named on the command line
         print(f"steppingstones {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -164,6 +164,8 @@ def test_backup_and_restore_reproduce_every_record(demo, new_instance) -> None:
     archive = demo.data_dir.parent / "snapshot.tar.gz"
     out = demo.run("backup", str(archive), "--quiet").stdout
     assert "Backed up" in out
+    assert archive.stat().st_mode & 0o777 == 0o600, "a backup holds hashes: owner-only"
+    assert not list(archive.parent.glob("*.partial"))
     original = [
         row
         for row in demo.dump()
@@ -293,3 +295,17 @@ def test_createadmin_validates_the_password(new_instance) -> None:
         extra_env={"STEPPINGSTONES_ADMIN_PASSWORD": "A-Sufficiently-Long-Phrase-5"},
     )
     assert "Administrator root created" in ok.stdout
+
+
+def test_bad_settings_and_paths_give_one_line_not_a_traceback(demo, tmp_path) -> None:
+    result = demo.run("check", check=False, extra_env={"STEPPINGSTONES_LOGIN_ATTEMPTS": "many"})
+    assert result.returncode == 1
+    assert "STEPPINGSTONES_LOGIN_ATTEMPTS must be a positive whole number" in result.stderr
+    result = demo.run("backup", str(tmp_path), check=False)
+    assert result.returncode == 1 and "is a directory" in result.stderr
+    for result in (
+        demo.run("createadmin", "--username", "", check=False),
+        demo.run("restore", str(tmp_path / "missing.tar.gz"), check=False),
+    ):
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -12,6 +12,17 @@ import secrets
 from pathlib import Path
 
 
+def whole_number_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("STEPPINGSTONES_DATA_DIR", "var")).resolve()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from steppingstones.config.paths import data_dir, secret_key
+from steppingstones.config.paths import data_dir, secret_key, whole_number_setting
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_TEMPLATES = PACKAGE_DIR / "templates"
@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "steppingstones.core.middleware.AuditContextMiddleware",
-    "steppingstones.core.middleware.PasswordChangeRequiredMiddleware",
+    "steppingstones.core.middleware.AccountPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -129,7 +129,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after 30 idle minutes and when the browser closes.
-SESSION_COOKIE_AGE = int(os.environ.get("STEPPINGSTONES_SESSION_SECONDS", 30 * 60))
+SESSION_COOKIE_AGE = whole_number_setting("STEPPINGSTONES_SESSION_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -137,7 +137,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Lockout: five failed attempts on one account lock it for fifteen minutes.
-AXES_FAILURE_LIMIT = int(os.environ.get("STEPPINGSTONES_LOGIN_ATTEMPTS", 5))
+AXES_FAILURE_LIMIT = whole_number_setting("STEPPINGSTONES_LOGIN_ATTEMPTS", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True

@@ -1,7 +1,8 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import URLPattern, URLResolver, include, path
 
-from steppingstones.core import account_views, audit_views, member_views, views
+from steppingstones.core import account_views, audit_views, job_views, member_views, views
 
 study_patterns: list[URLPattern | URLResolver] = [
     path("", views.dashboard, name="dashboard"),
@@ -15,14 +16,17 @@ study_patterns: list[URLPattern | URLResolver] = [
     path("members/<int:member_id>/password/", member_views.member_password, name="member_password"),
     path("audit/", audit_views.audit_list, name="audit"),
     path("audit/export/", audit_views.audit_export, name="audit_export"),
-    path("jobs/<uuid:job_id>/", audit_views.job_detail, name="job"),
-    path("jobs/<uuid:job_id>/download/", audit_views.job_download, name="job_download"),
+    path("jobs/<uuid:job_id>/", job_views.job_detail, name="job"),
+    path("jobs/<uuid:job_id>/download/", job_views.job_download, name="job_download"),
     path("evidence/", include("steppingstones.evidence.urls")),
     path("cohort/", include("steppingstones.cohort.urls")),
     path("voices/", include("steppingstones.voices.urls")),
     path("journeys/", include("steppingstones.journeys.urls")),
     path("model/", include("steppingstones.model.urls")),
 ]
+
+# The admin signs people in through the platform's own page (lockout, two-factor, audit).
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", views.home, name="home"),

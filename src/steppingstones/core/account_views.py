@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -24,6 +27,9 @@ from steppingstones.core.models import AccountState
 
 PENDING_USER = "pending_user_id"
 PENDING_NEXT = "pending_next"
+PENDING_SINCE = "pending_since"
+# The two-factor step must follow the password step within this many seconds.
+PENDING_SECONDS = 300
 
 
 def _safe_next(request: HttpRequest, candidate: str) -> str:
@@ -77,6 +83,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect(_safe_next(request, next_url))
             request.session[PENDING_USER] = user.pk
             request.session[PENDING_NEXT] = next_url
+            request.session[PENDING_SINCE] = time.time()
             return redirect("login_verify")
     return render(request, "core/login.html", {"form": form, "error": error, "next": next_url})
 
@@ -84,26 +91,34 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_verify(request: HttpRequest) -> HttpResponse:
     user_id = request.session.get(PENDING_USER)
+    started = float(request.session.get(PENDING_SINCE, 0))
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
     device = _confirmed_device(user) if user else None
-    if user is None or device is None:
+    if user is None or device is None or time.time() - started > PENDING_SECONDS:
+        _forget_pending(request)
         return redirect("login")
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(request, credentials):
+        _forget_pending(request)
+        return locked_out(request)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             next_url = request.session.get(PENDING_NEXT, "")
+            _forget_pending(request)
             user.backend = "django.contrib.auth.backends.ModelBackend"  # type: ignore[attr-defined]
             login(request, user)
             otp_login(request, device)
             return redirect(_safe_next(request, next_url))
-        audit.record(
-            "login.failed",
-            obj=user,
-            changes={"reason": "wrong two-factor code"},
-            actor=audit.actor_from_request(request),
-        )
+        # Counts towards the lockout and is written to the audit trail, like a wrong password.
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         form.add_error("token", "That code is not right, or has expired. Try the current one.")
     return render(request, "core/login_verify.html", {"form": form})
+
+
+def _forget_pending(request: HttpRequest) -> None:
+    for key in (PENDING_USER, PENDING_NEXT, PENDING_SINCE):
+        request.session.pop(key, None)
 
 
 @require_POST

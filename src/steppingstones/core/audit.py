@@ -48,6 +48,7 @@ AUDITED_MODELS = (
     "core.accountstate",
     "auth.user",
     "otp_totp.totpdevice",
+    "auth.group",
 )
 IGNORED_FIELDS = frozenset(
     {
@@ -194,19 +195,51 @@ def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: 
     record(f"{sender._meta.model_name}.delete", study=_study_of(instance), obj=instance)
 
 
-def _sites_changed(
-    sender: Any, instance: models.Model, action: str, pk_set: set[int] | None, **kwargs: Any
+def _relation_changed(
+    sender: Any,
+    instance: models.Model,
+    action: str,
+    pk_set: set[int] | None,
+    reverse: bool,
+    model: type[models.Model],
+    **kwargs: Any,
 ) -> None:
-    if action not in ("post_add", "post_remove", "post_clear"):
+    """Sites of a membership, groups and permissions of a user: who gained or lost what."""
+    relation = sender._meta.model_name.removeprefix(instance._meta.model_name + "_")
+    if action == "pre_clear":
+        # The ids are gone by post_clear; remember them now.
+        instance._audit_cleared = _current_related(sender, instance)  # type: ignore[attr-defined]
         return
-    if not pk_set and action != "post_clear":
+    if action == "post_clear":
+        removed = getattr(instance, "_audit_cleared", [])
+        changes = {"removed": removed}
+    elif action in ("post_add", "post_remove") and pk_set:
+        changes = {"added" if action == "post_add" else "removed": sorted(pk_set)}
+    else:
         return
     record(
-        "membership.sites",
+        f"{instance._meta.model_name}.{relation}",
         study=_study_of(instance),
         obj=instance,
-        changes={"sites": {action.removeprefix("post_"): sorted(pk_set or [])}},
+        changes=changes,
     )
+
+
+def _current_related(through: Any, instance: models.Model) -> list[int]:
+    source, target = _through_columns(through, type(instance))
+    return sorted(through.objects.filter(**{source: instance.pk}).values_list(target, flat=True))
+
+
+def _through_columns(through: Any, source_model: type[models.Model]) -> tuple[str, str]:
+    source = target = ""
+    for field in through._meta.concrete_fields:
+        if not field.is_relation:
+            continue
+        if field.related_model is source_model and not source:
+            source = field.attname
+        else:
+            target = field.attname
+    return source, target
 
 
 def _logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
@@ -223,12 +256,16 @@ def _login_failed(
 ) -> None:
     attempted = str(credentials.get("username", ""))[:150]
     actor = actor_from_request(request) if request is not None else SYSTEM
+    # People sometimes type their password into the username box: only a name that belongs to
+    # an account is written down.
+    known = get_user_model().objects.filter(username=attempted).first()
     record(
         "login.failed",
         actor=actor,
         object_type="auth.user",
-        object_repr=attempted,
-        changes={"username": attempted},
+        object_id=str(known.pk) if known else "",
+        object_repr=attempted if known else "(unknown username)",
+        changes={"username": attempted} if known else {"username": None},
     )
 
 
@@ -243,7 +280,16 @@ def connect_signals() -> None:
         post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}-post")
         post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}-delete")
     membership = apps.get_model("core", "membership")
-    m2m_changed.connect(_sites_changed, sender=membership.sites.through, dispatch_uid="audit-sites")
+    user_model = get_user_model()
+    for through in (
+        membership.sites.through,
+        user_model.groups.through,
+        user_model.user_permissions.through,
+        apps.get_model("auth", "group").permissions.through,
+    ):
+        m2m_changed.connect(
+            _relation_changed, sender=through, dispatch_uid=f"audit-{through._meta.label}"
+        )
     user_logged_in.connect(_logged_in, dispatch_uid="audit-login")
     user_logged_out.connect(_logged_out, dispatch_uid="audit-logout")
     user_login_failed.connect(_login_failed, dispatch_uid="audit-login-failed")

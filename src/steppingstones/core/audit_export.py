@@ -43,7 +43,7 @@ def filtered_events(study_id: int, filters: dict[str, Any]) -> QuerySet[AuditEve
     return events
 
 
-@job_kind("audit-export")
+@job_kind("audit-export", capability="audit:view")
 def export_audit_trail(job: Job, progress: JobProgress) -> str:
     filters: dict[str, Any] = dict(job.params)
     for key in ("since", "until"):

@@ -100,7 +100,8 @@ class SetPasswordForm(forms.Form):
 
     def clean_new_password(self) -> str:
         password = self.cleaned_data["new_password"]
-        password_validation.validate_password(password, self.user)
+        if password or self.fields["new_password"].required:
+            password_validation.validate_password(password, self.user)
         return password
 
 

@@ -78,7 +78,13 @@ def decode_key(text: str, *, source: str) -> bytes:
 def read_key_file(path: Path) -> bytes:
     if not path.exists():
         raise IdentityKeyError(f"the identity key file {path} does not exist")
-    return decode_key(path.read_text(encoding="ascii"), source=str(path))
+    try:
+        text = path.read_bytes().decode("ascii")
+    except UnicodeDecodeError as error:
+        raise IdentityKeyError(f"the identity key file {path} is not base64 text") from error
+    except OSError as error:
+        raise IdentityKeyError(f"the identity key file {path} cannot be read ({error})") from error
+    return decode_key(text, source=str(path))
 
 
 def seal(values: dict[str, str], key: bytes, bound_to: str) -> str:
@@ -102,11 +108,14 @@ def unseal(sealed: str, key: bytes, bound_to: str) -> dict[str, str]:
             f"the value was sealed with key {sealed_key_id}, "
             f"but the configured key is {key_id(key)}"
         )
-    raw = base64.urlsafe_b64decode(packed.encode("ascii"))
+    try:
+        raw = base64.urlsafe_b64decode(packed.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as error:
+        raise IdentityKeyError("the sealed value is damaged (not base64)") from error
     nonce, ciphertext = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
     try:
         plaintext = AESGCM(key).decrypt(nonce, ciphertext, bound_to.encode("utf-8"))
-    except InvalidTag as error:
+    except (InvalidTag, ValueError) as error:
         raise IdentityKeyError("the sealed value does not belong to this record") from error
     loaded = json.loads(plaintext.decode("utf-8"))
     return {str(name): str(value) for name, value in loaded.items()}

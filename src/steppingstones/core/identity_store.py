@@ -30,7 +30,7 @@ CHECK_VALUE = {"check": "stepping-stones-identity-key"}
 CHECK_BINDING = "key-check"
 
 
-def _configured_key() -> bytes | None:
+def configured_key() -> bytes | None:
     from_env = os.environ.get("STEPPINGSTONES_IDENTITY_KEY")
     if from_env:
         return decode_key(from_env, source="STEPPINGSTONES_IDENTITY_KEY")
@@ -53,7 +53,7 @@ def verify_key(key: bytes) -> None:
 
 def load_key() -> bytes:
     """The verified identity key; raises :class:`IdentityKeyError` with the reason if unusable."""
-    key = _configured_key()
+    key = configured_key()
     if key is None:
         raise IdentityKeyError(
             f"no identity key: set STEPPINGSTONES_IDENTITY_KEY or create {identity_key_file()} "
@@ -66,7 +66,7 @@ def load_key() -> bytes:
 @transaction.atomic
 def ensure_key() -> bytes:
     """Create the identity key on first run; afterwards only ever load and verify it."""
-    key = _configured_key()
+    key = configured_key()
     if key is None:
         if KeyCheck.objects.exists():
             raise IdentityKeyError(

@@ -21,14 +21,24 @@ from steppingstones.core.models import Job
 
 JobHandler = Callable[[Job, "JobProgress"], str]
 _HANDLERS: dict[str, JobHandler] = {}
+_CAPABILITIES: dict[str, str] = {}
 
 
-def job_kind(kind: str) -> Callable[[JobHandler], JobHandler]:
+def job_kind(kind: str, *, capability: str) -> Callable[[JobHandler], JobHandler]:
+    """Register a job kind; ``capability`` is what a member needs to follow it or fetch its file
+    (checked again at every look, so a member whose role changes loses access to old results)."""
+
     def register(handler: JobHandler) -> JobHandler:
         _HANDLERS[kind] = handler
+        _CAPABILITIES[kind] = capability
         return handler
 
     return register
+
+
+def capability_for(kind: str) -> str | None:
+    """The capability a job kind needs; None for a kind no longer registered."""
+    return _CAPABILITIES.get(kind)
 
 
 class JobProgress:

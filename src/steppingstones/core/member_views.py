@@ -35,9 +35,13 @@ def member_list(request: HttpRequest, access: Access) -> HttpResponse:
 @study_view("members:manage")
 def member_add(request: HttpRequest, access: Access) -> HttpResponse:
     form = NewMemberForm(request.POST or None, study=access.study)
+    users = get_user_model().objects
+    existing = users.filter(username=request.POST.get("username", "")).first()
+    # An existing account joins with its own password; a new one needs a temporary password.
     password_form = SetPasswordForm(request.POST or None, user=None)
+    if existing is not None:
+        password_form.fields["new_password"].required = False
     if request.method == "POST" and form.is_valid() and password_form.is_valid():
-        users = get_user_model().objects
         username = form.cleaned_data["username"]
         with transaction.atomic():
             user = users.filter(username=username).first()
@@ -99,7 +103,8 @@ def _managed_everywhere(access: Access, user: Any) -> bool:
 def member_password(request: HttpRequest, access: Access, member_id: int) -> HttpResponse:
     membership = _member(access, member_id)
     user = membership.user
-    allowed = _managed_everywhere(access, user) and not user.is_superuser
+    # Platform administrators are out of a study manager's reach.
+    allowed = _managed_everywhere(access, user) and not (user.is_superuser or user.is_staff)
     form = SetPasswordForm(request.POST or None, user=user)
     if request.method == "POST" and allowed and form.is_valid():
         with transaction.atomic():

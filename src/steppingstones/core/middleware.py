@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from steppingstones.core import audit
 
@@ -20,8 +23,13 @@ class AuditContextMiddleware:
             return self.get_response(request)
 
 
-class PasswordChangeRequiredMiddleware:
-    """After a manager resets a password, the user must choose their own before anything else."""
+class AccountPolicyMiddleware:
+    """Rules that hold for every signed-in request.
+
+    - A user who has turned on two-factor sign-in is signed out of any session that did not pass
+      the two-factor step (whatever log-in page it came through).
+    - After a manager resets a password, the user must choose their own before anything else.
+    """
 
     ALLOWED = ("password_change", "logout")
 
@@ -31,6 +39,10 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated:
+            verified = getattr(user, "is_verified", lambda: False)()
+            if not verified and TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+                logout(request)
+                return redirect_to_login(request.get_full_path())
             state = getattr(user, "account_state", None)
             allowed = [reverse(name) for name in self.ALLOWED]
             if state is not None and state.must_change_password and request.path not in allowed:
