@@ -205,7 +205,7 @@ def _relation_changed(
     **kwargs: Any,
 ) -> None:
     """Sites of a membership, groups and permissions of a user: who gained or lost what."""
-    relation = sender._meta.model_name.removeprefix(instance._meta.model_name + "_")
+    relation = str(sender._meta.model_name).removeprefix(f"{instance._meta.model_name}_")
     if action == "pre_clear":
         # The ids are gone by post_clear; remember them now.
         instance._audit_cleared = _current_related(sender, instance)  # type: ignore[attr-defined]
