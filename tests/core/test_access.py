@@ -131,3 +131,16 @@ def test_a_site_researcher_sees_only_their_sites_people(world, login) -> None:
         .content.decode()
     )
     assert "Site GG" not in page
+
+
+def test_the_study_switcher_lists_and_opens_only_ones_own_studies(world, login) -> None:
+    user = world["users"]["researcher"]
+    Membership.objects.create(user=user, study=world["beta"], role="auditor")
+    client = login(user)
+    home = client.get(reverse("home")).content.decode()
+    assert "Study alpha" in home and "Study beta" in home
+    switched = client.get(reverse("switch_study"), {"study": "beta"})
+    assert switched["Location"] == reverse("dashboard", kwargs={"study_slug": "beta"})
+    outsider = login(world["users"]["other-study-manager"])
+    assert outsider.get(reverse("switch_study"), {"study": "alpha"}).status_code == 404
+    assert "Study alpha" not in outsider.get(reverse("home"), follow=True).content.decode()
