@@ -213,6 +213,91 @@ def cmd_check(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def _study(slug: str) -> Any:
+    from steppingstones.core.models import Study
+
+    study = Study.objects.filter(slug=slug).first()
+    if study is None:
+        raise CommandError(f"no study with the slug {slug!r}")
+    return study
+
+
+def cmd_cohort_import(args: argparse.Namespace) -> None:
+    from steppingstones.cohort import exchange
+    from steppingstones.cohort.tabular import TableError
+    from steppingstones.core import audit
+    from steppingstones.core.progress import ConsoleProgress
+
+    _require_migrated()
+    study = _study(args.study)
+    path = Path(args.file)
+    try:
+        plan = exchange.plan_import(study, path.read_bytes(), path.name)
+    except TableError as error:
+        lines = [str(e) for e in error.errors] or [str(error)]
+        raise CommandError(
+            f"{path.name} refused, nothing imported:\n  " + "\n  ".join(lines)
+        ) from error
+    if args.dry_run:
+        print(f"{path.name} is valid: would import {plan.summary()} (dry run, nothing saved)")
+        return
+    with audit.acting_as(audit.Actor(user_id=None, name="command line")):
+        summary = exchange.apply_import(study, plan, ConsoleProgress(enabled=not args.quiet))
+    print(f"Imported {summary} into {study.slug}")
+
+
+def cmd_cohort_export(args: argparse.Namespace) -> None:
+    from steppingstones.cohort import exchange
+    from steppingstones.cohort.models import Woman
+    from steppingstones.cohort.tabular import write_csv, write_xlsx
+    from steppingstones.core import audit
+
+    _require_migrated()
+    study = _study(args.study)
+    records = exchange.export_records(study, Woman.objects.filter(participant__study=study))
+    target = Path(args.output)
+    if target.suffix.lower() == ".csv":
+        stem = target.with_suffix("")
+        for sheet, columns in exchange.SHEETS.items():
+            Path(f"{stem}-{sheet}.csv").write_text(
+                write_csv(columns, records[sheet]), encoding="utf-8"
+            )
+        written = ", ".join(f"{stem}-{sheet}.csv" for sheet in exchange.SHEETS)
+    elif target.suffix.lower() == ".xlsx":
+        target.write_bytes(write_xlsx({n: (c, records[n]) for n, c in exchange.SHEETS.items()}))
+        written = str(target)
+    else:
+        raise CommandError("the output must end in .xlsx (one workbook) or .csv (one file a sheet)")
+    audit.record(
+        "export.cohort",
+        study=study,
+        actor=audit.Actor(None, "command line"),
+        changes={"women": len(records["women"])},
+    )
+    print(f"Exported {len(records['women'])} women to {written}")
+
+
+def cmd_cohort_due(args: argparse.Namespace) -> None:
+    from django.utils import timezone
+
+    from steppingstones.cohort import services
+    from steppingstones.cohort.models import Woman
+
+    study = _study(args.study)
+    text = args.within.rstrip("d")
+    if not text.isdigit():
+        raise CommandError(f"--within takes days, e.g. 14d, not {args.within!r}")
+    items = services.due_list(
+        study, Woman.objects.filter(participant__study=study), timezone.localdate(), int(text)
+    )
+    print("status,woman,site,wave,opens,target,closes,booked_for")
+    for item in items:
+        print(
+            f"{item.status},{item.pseudonym},{item.site_code},{item.wave},{item.window.opens},"
+            f"{item.window.target},{item.window.closes},{item.booked_for or ''}"
+        )
+
+
 def cmd_manage(args: argparse.Namespace) -> None:
     from django.core.management import execute_from_command_line
 
@@ -269,6 +354,24 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("path", metavar="PATH")
         sub.add_argument("--quiet", action="store_true", help="no progress bar")
     add("check", cmd_check, "Self-test the configuration: keys, debug, hosts, database.")
+    cohort = commands.add_parser("cohort", help="Cohort register: import, export, interviews due.")
+    cohort_commands = cohort.add_subparsers(dest="cohort_command", required=True, metavar="ACTION")
+    cohort_import = cohort_commands.add_parser("import", help="Import women, infants, interviews.")
+    cohort_import.set_defaults(handler=cmd_cohort_import)
+    cohort_import.add_argument("file", metavar="FILE", help="CSV or XLSX")
+    cohort_import.add_argument("--study", required=True, metavar="SLUG")
+    cohort_import.add_argument("--dry-run", action="store_true", help="check only, save nothing")
+    cohort_import.add_argument("--quiet", action="store_true", help="no progress bar")
+    cohort_export = cohort_commands.add_parser("export", help="Export the pseudonymised cohort.")
+    cohort_export.set_defaults(handler=cmd_cohort_export)
+    cohort_export.add_argument("--study", required=True, metavar="SLUG")
+    cohort_export.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help=".xlsx or .csv"
+    )
+    cohort_due = cohort_commands.add_parser("due", help="Interviews overdue, due or due soon.")
+    cohort_due.set_defaults(handler=cmd_cohort_due)
+    cohort_due.add_argument("--study", required=True, metavar="SLUG")
+    cohort_due.add_argument("--within", default="14d", help="window opening within, e.g. 14d")
     manage = add("manage", cmd_manage, "Run a Django management command.")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import URLPattern, URLResolver, include, path
 
+from steppingstones.cohort import views as cohort_views
 from steppingstones.core import account_views, audit_views, job_views, member_views, views
 
 study_patterns: list[URLPattern | URLResolver] = [
@@ -37,9 +38,12 @@ urlpatterns = [
     path("accounts/password/", account_views.password_change, name="password_change"),
     path("accounts/two-factor/", account_views.two_factor, name="two_factor"),
     path("switch/", views.switch_study, name="switch_study"),
+    path("calendar/<str:token>.ics", cohort_views.calendar_feed, name="cohort_calendar_feed"),
     path("s/<slug:study_slug>/", include(study_patterns)),
     path("admin/", admin.site.urls),
 ]
 
 # Reachable without signing in; the URL-walk test holds every other view to a log-in.
-PUBLIC_URL_NAMES = frozenset({"healthz", "login", "login_verify"})
+# The calendar feed is reached by its secret address (calendar apps cannot sign in); it answers
+# 404 to any other.
+PUBLIC_URL_NAMES = frozenset({"healthz", "login", "login_verify", "cohort_calendar_feed"})

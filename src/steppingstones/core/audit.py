@@ -152,7 +152,10 @@ def _study_of(instance: models.Model) -> Any:
 
     if isinstance(instance, Study):
         return instance.pk
-    return getattr(instance, "study_id", None)
+    try:
+        return getattr(instance, "study_id", None)
+    except models.ObjectDoesNotExist:  # a parent already deleted in the same cascade
+        return None
 
 
 def _diff(label: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -269,16 +272,23 @@ def _login_failed(
     )
 
 
-def connect_signals() -> None:
+def track(*labels: str) -> None:
+    """Record every create, change and delete of these models (``app_label.model_name``)."""
     from django.apps import apps
 
-    for label in AUDITED_MODELS:
+    for label in labels:
         app_label, model_name = label.split(".")
         model = apps.get_model(app_label, model_name)
         uid = f"audit-{label}"
         pre_save.connect(_remember_before, sender=model, dispatch_uid=f"{uid}-pre")
         post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}-post")
         post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}-delete")
+
+
+def connect_signals() -> None:
+    from django.apps import apps
+
+    track(*AUDITED_MODELS)
     membership = apps.get_model("core", "membership")
     user_model = get_user_model()
     for through in (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -11,6 +13,19 @@ from steppingstones.core.models import Membership, Participant, Site, Study
 from steppingstones.core.progress import Progress, SilentProgress
 
 DEMO_ACTOR = audit.Actor(user_id=None, name="demo-generator")
+
+# Each area adds its part of the demo: ``part(study, plan, progress)``, run after the core part
+# in the same transaction, and expected to do nothing when its part is already there.
+DemoPart = Callable[[Study, DemoStudy, Progress], None]
+_PARTS: dict[str, DemoPart] = {}
+
+
+def demo_part(area: str) -> Callable[[DemoPart], DemoPart]:
+    def register(part: DemoPart) -> DemoPart:
+        _PARTS[area] = part
+        return part
+
+    return register
 
 
 def load_demo(progress: Progress | None = None, plan: DemoStudy | None = None) -> list[DemoAccount]:
@@ -68,4 +83,6 @@ def load_demo(progress: Progress | None = None, plan: DemoStudy | None = None) -
             membership.sites.set([sites[code] for code in account.site_codes])
             progress.advance()
         progress.finish()
+        for _area, part in sorted(_PARTS.items()):
+            part(study, plan, progress)
     return plan.accounts
