@@ -99,6 +99,8 @@ def test_identity_pages_open_for_managers_and_404_for_peer_researchers(page) -> 
     assert_accessible(page)
     page.click("text=Change identifiers")
     assert_accessible(page)
+    # Editing must show the stored date, or saving the form would wipe it.
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", page.input_value("#id_date_of_birth"))
     page.context.clear_cookies()
     sign_in(page, "peer-researcher")
     response = page.goto("/s/demo/participants/EL-W01/identity/")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from steppingstones.cohort.dates import parse_gestation
 from steppingstones.cohort.models import (
@@ -19,7 +20,7 @@ from steppingstones.cohort.models import (
     Woman,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_ARTEFACT_BYTES = 500 * 1024 * 1024
 ARTEFACT_TYPES = {
     Artefact.Kind.AUDIO: (".mp3", ".m4a", ".wav", ".ogg", ".webm", ".mp4"),
@@ -122,6 +123,8 @@ class BirthForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         outcome, infants = data.get("outcome"), data.get("infants")
+        if data.get("birth_date") and data["birth_date"] > timezone.localdate():
+            self.add_error("birth_date", "A birth cannot be recorded before it happens.")
         if outcome == "loss" and infants:
             self.add_error("infants", "A pregnancy loss has no infants to record.")
         if outcome == "live-birth" and infants not in (None, 1):
@@ -178,6 +181,8 @@ class InterviewForm(forms.ModelForm):
         status = data.get("status")
         if status in ("missed", "declined", "lost") and not data.get("reason"):
             self.add_error("reason", "Say why, for the retention record.")
+        if status == "done" and data.get("date") and data["date"] > timezone.localdate():
+            self.add_error("date", "An interview cannot be done on a date still to come.")
         return data
 
 

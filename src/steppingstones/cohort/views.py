@@ -193,6 +193,7 @@ def woman_detail(request: HttpRequest, access: Access, pseudonym: str) -> HttpRe
         "cohort/woman.html",
         {
             "woman": woman,
+            "can_write": access.can("write"),
             "pregnancy": pregnancy,
             "infants": pregnancy.infants.prefetch_related("care_periods"),
             "circumstances": woman.circumstances.all(),

@@ -143,6 +143,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "steppingstones.core.account_views.locked_out"
 AXES_VERBOSE = False
+# W006 asks for the IP address in the lockout key; locking the account itself, whatever address
+# the attempts come from, is the stricter rule we want (a manager can unlock it).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 OTP_TOTP_ISSUER = "Stepping Stones"
 

@@ -33,7 +33,9 @@ class TokenForm(forms.Form):
 
 class IdentityForm(forms.Form):
     full_name = forms.CharField(max_length=200, required=False)
-    date_of_birth = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     address = forms.CharField(
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -108,5 +110,9 @@ class SetPasswordForm(forms.Form):
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, label="User")
     action = forms.CharField(required=False)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
