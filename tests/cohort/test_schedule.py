@@ -437,3 +437,21 @@ class TestWindowsFor:
 
     def test_schedule_is_hashable_with_bookings(self) -> None:
         assert hash(woman(booked={1: date(2023, 8, 1)})) == hash(woman())
+
+
+def test_a_wave_that_closed_before_recruitment_is_never_due() -> None:
+    # EDD 2024-07-01; wave 1 (8 to 20 weeks) closes at 20+0 = 2024-07-01 - 140 days = 2024-02-12.
+    # Recruited on 2024-03-01 (22+4), so wave 1 was never hers; wave 2 opens at 28+0 = 2024-04-15.
+    woman = WomanSchedule(
+        woman_id=1,
+        pseudonym="EL-W01",
+        site_code="EL",
+        edd=date(2024, 7, 1),
+        birth_date=None,
+        active=True,
+        interviewer_id=None,
+        resolved_waves=frozenset(),
+        recruited_on=date(2024, 3, 1),
+    )
+    items = due_interviews([woman], DEFAULT_WAVES, today=date(2024, 4, 20), within_days=14)
+    assert [(item.wave, item.status) for item in items] == [(2, "due")]

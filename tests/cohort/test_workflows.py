@@ -63,7 +63,7 @@ def test_a_site_researcher_cannot_add_a_woman_at_another_site(cohort, login) -> 
 
 def test_recording_the_birth_moves_the_postnatal_windows(cohort, login) -> None:
     client = _client(cohort, login)
-    edd = timezone.localdate() + timedelta(days=20)
+    edd = timezone.localdate() + timedelta(days=5)
     woman = _new_woman(client, edd=edd)
     rules = services.wave_rules(cohort["alpha"])
     before = services.woman_schedule(woman)
@@ -71,7 +71,7 @@ def test_recording_the_birth_moves_the_postnatal_windows(cohort, login) -> None:
 
     wave3_before = {r.number: w for r, w in windows_for(before, rules)}[3]
     assert wave3_before.anchored_on == "due date" and wave3_before.opens == edd + timedelta(weeks=8)
-    birth = edd - timedelta(days=10)
+    birth = timezone.localdate() - timedelta(days=2)
     response = client.post(
         _url("cohort_birth", pseudonym=woman.pseudonym),
         {
@@ -108,11 +108,13 @@ def test_a_birth_before_recruitment_is_refused(cohort, login) -> None:
 def test_booking_completing_and_listing_due_interviews(cohort, login) -> None:
     client = _client(cohort, login)
     today = timezone.localdate()
-    # 22+3 today means wave 2 (28 to 38 weeks) opens in about six weeks.
-    woman = _new_woman(client, edd=today + timedelta(days=280 - (22 * 7 + 3)))
-    due = client.get(_url("cohort_schedule"), {"within": "60"}).content.decode()
+    # 30+0 today: the late-pregnancy window (28 to 38 weeks) is open, its target (32) ahead.
+    woman = _new_woman(client, edd=today + timedelta(days=280 - 30 * 7))
+    due = client.get(_url("cohort_schedule")).content.decode()
     assert woman.pseudonym in due
-    book = today + timedelta(days=45)
+    items = services.due_list(cohort["alpha"], Woman.objects.filter(pk=woman.pk), today, 14)
+    assert [(item.wave, item.status) for item in items] == [(2, "due")]
+    book = today + timedelta(days=3)
     response = client.post(
         _url("cohort_interview", pseudonym=woman.pseudonym, wave=2),
         {
@@ -126,12 +128,22 @@ def test_booking_completing_and_listing_due_interviews(cohort, login) -> None:
     )
     assert response.status_code == 302
     interview = Interview.objects.get(woman=woman, wave__number=2)
-    response = client.post(
+    future = client.post(
         _url("cohort_interview", pseudonym=woman.pseudonym, wave=2),
         {
             "wave": cohort["waves"][1].pk,
             "status": "done",
             "date": book.isoformat(),
+            "mode": "in-person",
+        },
+    )
+    assert "date still to come" in future.content.decode()
+    client.post(
+        _url("cohort_interview", pseudonym=woman.pseudonym, wave=2),
+        {
+            "wave": cohort["waves"][1].pk,
+            "status": "done",
+            "date": today.isoformat(),
             "mode": "in-person",
             "duration_minutes": "55",
         },

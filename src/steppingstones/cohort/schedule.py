@@ -105,7 +105,8 @@ class WomanSchedule:
     """What the schedule needs to know about one woman.
 
     ``resolved_waves`` are waves with nothing more to do (done, missed, declined...);
-    ``booked`` maps a wave to the date an interview is booked for.
+    ``booked`` maps a wave to the date an interview is booked for; a wave whose window closed
+    before ``recruited_on`` was never hers to do.
     """
 
     woman_id: int
@@ -117,6 +118,7 @@ class WomanSchedule:
     interviewer_id: int | None
     resolved_waves: frozenset[int]
     booked: Mapping[int, date] = field(default_factory=dict, hash=False)
+    recruited_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ def due_interviews(
     """Interviews open now, opening within ``within_days``, or past their target unresolved.
 
     Inactive women (withdrawn, lost) and resolved waves are left out, as are pregnancy waves
-    overtaken by an early birth. Most urgent first (overdue, due, due soon), then by the
+    overtaken by an early birth and waves that closed before the woman was recruited.
+    Most urgent first (overdue, due, due soon), then by the
     date the window closes and the pseudonym.
     """
     horizon = today + timedelta(days=within_days)
@@ -165,6 +168,8 @@ def due_interviews(
                 continue
             window = wave_window(rule, woman.edd, woman.birth_date)
             if window is None or window.opens > horizon:
+                continue
+            if woman.recruited_on is not None and window.closes < woman.recruited_on:
                 continue
             items.append(
                 DueItem(

@@ -82,6 +82,7 @@ def woman_schedule(woman: Woman) -> schedule.WomanSchedule:
             i.wave.number for i in interviews if i.status in Interview.RESOLVED
         ),
         booked={i.wave.number: i.date for i in interviews if i.status == Interview.Status.BOOKED},
+        recruited_on=woman.recruited_on,
     )
 
 
