@@ -309,3 +309,35 @@ def test_bad_settings_and_paths_give_one_line_not_a_traceback(demo, tmp_path) ->
     ):
         assert result.returncode == 1 and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cohort_commands_export_check_and_refuse_a_bad_cell(demo, tmp_path) -> None:
+    exported = tmp_path / "cohort.xlsx"
+    out = demo.run("cohort", "export", "--study", "demo", "-o", str(exported)).stdout
+    assert "Exported 36 women" in out
+    # Into the study it came from, every woman is already there: refused, nothing saved.
+    again = demo.run("cohort", "import", str(exported), "--study", "demo", "--dry-run", check=False)
+    assert again.returncode == 1 and "women row 2, column pseudonym" in again.stderr
+    csv_base = tmp_path / "cohort.csv"
+    demo.run("cohort", "export", "--study", "demo", "-o", str(csv_base))
+    interviews = (tmp_path / "cohort-interviews.csv").read_text().splitlines()
+    assert len(interviews) == 1 + 36 * 5
+    header = interviews[0].split(",")
+    row = interviews[3].split(",")
+    row[header.index("date")] = "2024-13-01"
+    (tmp_path / "interviews.csv").write_text("\n".join([interviews[0], ",".join(row)]) + "\n")
+    bad = demo.run(
+        "cohort",
+        "import",
+        str(tmp_path / "interviews.csv"),
+        "--study",
+        "demo",
+        "--dry-run",
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert 'interviews row 2, column date: "2024-13-01" is not a date' in bad.stderr
+    due = demo.run("cohort", "due", "--study", "demo", "--within", "14d").stdout
+    assert due.splitlines()[0] == "status,woman,site,wave,opens,target,closes,booked_for"
+    wrong = demo.run("cohort", "due", "--study", "nope", check=False)
+    assert wrong.returncode == 1 and "no study with the slug 'nope'" in wrong.stderr
