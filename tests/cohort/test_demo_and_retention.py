@@ -33,34 +33,29 @@ def test_the_demo_cohort_is_deterministic() -> None:
 
 def test_retention_is_counted_per_site_and_wave() -> None:
     # Worked by hand: at EL, A did waves 1-2; B missed 1 and withdrew before 2; at GG, C was lost
-    # after an interview at wave 1 and D has wave 1 booked.
+    # after an interview at wave 1, D has wave 1 booked, and E was recruited after wave 1 closed.
     women = [
         WomanRecord("EL", "active", {1: "done", 2: "done"}),
         WomanRecord("EL", "withdrawn", {1: "missed"}),
         WomanRecord("GG", "lost", {1: "done"}),
         WomanRecord("GG", "active", {1: "booked"}),
+        WomanRecord("GG", "active", {}, not_applicable=frozenset({1})),
     ]
     rows = {(r.site_code, r.wave): r for r in retention_table(women, [1, 2], ["EL", "GG"])}
-    assert dict(rows[("EL", 1)].counts) == {
-        "interviewed": 1,
-        "missed": 1,
-        "withdrawn": 0,
-        "lost": 0,
-        "pending": 0,
-    }
-    assert dict(rows[("EL", 2)].counts) == {
-        "interviewed": 1,
-        "missed": 0,
-        "withdrawn": 1,
-        "lost": 0,
-        "pending": 0,
-    }
-    assert dict(rows[("", 2)].counts) == {
-        "interviewed": 1,
-        "missed": 0,
-        "withdrawn": 1,
-        "lost": 1,
-        "pending": 1,
-    }
-    assert rows[("", 1)].recruited == 4 and rows[("GG", 2)].recruited == 2
+
+    def counts(interviewed=0, missed=0, withdrawn=0, lost=0, pending=0, na=0):
+        return {
+            "interviewed": interviewed,
+            "missed": missed,
+            "withdrawn": withdrawn,
+            "lost": lost,
+            "pending": pending,
+            "not applicable": na,
+        }
+
+    assert dict(rows[("EL", 1)].counts) == counts(interviewed=1, missed=1)
+    assert dict(rows[("EL", 2)].counts) == counts(interviewed=1, withdrawn=1)
+    assert dict(rows[("GG", 1)].counts) == counts(interviewed=1, pending=1, na=1)
+    assert dict(rows[("", 2)].counts) == counts(interviewed=1, withdrawn=1, lost=1, pending=2)
+    assert rows[("", 1)].recruited == 5 and rows[("GG", 2)].recruited == 3
     assert interviews_done(women) == 3

@@ -224,7 +224,9 @@ def test_artefacts_are_type_checked_and_stored_under_a_random_name(cohort, login
     )
 
 
-def test_withdrawal_with_removal_erases_across_the_platform(cohort, login) -> None:
+def test_withdrawal_with_removal_erases_across_the_platform(
+    cohort, login, django_capture_on_commit_callbacks
+) -> None:
     client = _client(cohort, login)
     woman = cohort["women"]["EL"]
     woman.context_notes = "lives with her sister"
@@ -237,15 +239,16 @@ def test_withdrawal_with_removal_erases_across_the_platform(cohort, login) -> No
         status="booked",
         date=timezone.localdate() + timedelta(days=5),
     )
-    response = client.post(
-        _url("cohort_withdraw", pseudonym="EL-W01"),
-        {
-            "withdrawn_on": timezone.localdate().isoformat(),
-            "option": "remove-unanalysed",
-            "reason": "moved away",
-            "confirm": "on",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            _url("cohort_withdraw", pseudonym="EL-W01"),
+            {
+                "withdrawn_on": timezone.localdate().isoformat(),
+                "option": "remove-unanalysed",
+                "reason": "moved away",
+                "confirm": "on",
+            },
+        )
     page = response.content.decode()
     assert "direct identifiers (identity store)" in page and "1 interview artefact file(s)" in page
     assert not stored.exists() and not Artefact.objects.exists()

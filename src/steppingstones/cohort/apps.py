@@ -28,4 +28,15 @@ class CohortConfig(AppConfig):
             "cohort.consentitem",
             "cohort.consent",
             "cohort.withdrawal",
+            free_text={
+                "cohort.woman": {"context_notes"},
+                "cohort.circumstance": {"value", "dose", "detail"},
+                "cohort.infant": {"neonatal_summary"},
+                "cohort.careperiod": {"note"},
+                "cohort.interview": {"reason"},
+                "cohort.artefact": {"original_name", "file"},
+                "cohort.focusgroup": {"topic"},
+                "cohort.staffmember": {"service"},
+                "cohort.withdrawal": {"reason"},
+            },
         )

@@ -166,12 +166,7 @@ def _woman(rng: random.Random, pseudonym: str, site: str, fate: str) -> DemoWoma
             )
             continue
         if window is None or window.closes < recruited:
-            interviews.append(
-                DemoInterview(
-                    rule.number, "missed", recruited, reason="recruited after this window closed"
-                )
-            )
-            continue
+            continue  # never hers to do: counted as not applicable, not as missed
         opens = max(window.opens, recruited)
         day = min(opens + timedelta(days=rng.randrange(0, 21)), window.closes)
         if rng.random() < 0.78:
@@ -265,12 +260,7 @@ def _infant(rng: random.Random, pseudonym: str, birth: date) -> DemoInfant:
 
 def _settle_total(rng: random.Random, women: list[DemoWoman]) -> None:
     """Turn missed waves into done ones (or back) until the total is the seed study's 131."""
-    slots = [
-        (w, i)
-        for w in women
-        for i in w.interviews
-        if i.status in ("done", "missed") and i.reason != "recruited after this window closed"
-    ]
+    slots = [(w, i) for w in women for i in w.interviews if i.status in ("done", "missed")]
     rng.shuffle(slots)
     done = sum(1 for _, i in slots if i.status == "done")
     for _woman, interview in slots:

@@ -10,7 +10,10 @@ withdrawal records: the minimum the study needs to report its own conduct
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+from django.db import transaction
 
 from steppingstones.cohort.models import Artefact, Circumstance, Infant, Woman
 from steppingstones.core.erasure import REMOVING_OPTIONS, register_eraser
@@ -24,8 +27,11 @@ def erase_cohort_data(participant: Any, option: str) -> list[str]:
     artefacts = Artefact.objects.filter(interview__woman__participant=participant)
     count = 0
     for artefact in artefacts:
-        artefact.file.delete(save=False)
+        storage, name = artefact.file.storage, str(artefact.file.name)
         artefact.delete()
+        # Files go only once the erasure has committed: a rollback must not leave rows whose
+        # files are gone.
+        transaction.on_commit(functools.partial(storage.delete, name))
         count += 1
     if count:
         removed.append(f"{count} interview artefact file(s)")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from steppingstones.cohort import services
 from steppingstones.cohort.models import Infant, Interview, Pregnancy, Woman
@@ -29,7 +30,12 @@ WOMEN = (
     ),
     Column("site", "text", required=True, max_length=4, description="Site code, e.g. EL"),
     Column("recruited_on", "date", required=True, description="Date of recruitment"),
-    Column("recruitment_route", "text", max_length=120, description="e.g. specialist midwife"),
+    Column(
+        "recruitment_route",
+        "choice",
+        choices=tuple(Woman.Route.values),
+        description="Who referred her to the study",
+    ),
     Column("edd", "date", required=True, description="Estimated due date"),
     Column("gestation_at_recruitment", "gestation", description="Weeks+days, e.g. 12+3"),
     Column("parity", "int", minimum=0, maximum=20, description="Previous births"),
@@ -96,7 +102,12 @@ INTERVIEWS = (
     ),
     Column("date", "date", required=True, description="Date booked or held"),
     Column("mode", "choice", choices=tuple(Interview.Mode.values), description="How it was held"),
-    Column("location_type", "text", max_length=60, description="e.g. home, clinic (no address)"),
+    Column(
+        "location_type",
+        "choice",
+        choices=tuple(Interview.Location.values),
+        description="Kind of place (never an address)",
+    ),
     Column("duration_minutes", "int", minimum=0, maximum=600, description="Length in minutes"),
     Column("reason", "text", max_length=200, description="Why missed, declined or lost"),
 )
@@ -168,8 +179,13 @@ def export_records(study: Study, women_qs: Any) -> dict[str, list[dict[str, Any]
     return {"women": women, "infants": infants, "interviews": interviews}
 
 
-def plan_import(study: Study, data: bytes, filename: str) -> ImportPlan:
-    """Read and check a file against the study; raises TableError listing every fault."""
+def plan_import(
+    study: Study, data: bytes, filename: str, site_codes: set[str] | None = None
+) -> ImportPlan:
+    """Read and check a file against the study; raises TableError listing every fault.
+
+    ``site_codes`` limits the sites rows may belong to (a site researcher's own sites).
+    """
     tables = read_tables(data, filename)
     tables.pop("dictionary", None)  # the data dictionary our own export adds
     unknown = sorted(set(tables) - set(SHEETS))
@@ -186,55 +202,50 @@ def plan_import(study: Study, data: bytes, filename: str) -> ImportPlan:
             checked[name] = []
     if errors:
         raise TableError(errors)
-    errors.extend(_cross_check(study, checked))
+    errors.extend(_cross_check(study, checked, site_codes))
     if errors:
         raise TableError(errors)
     return ImportPlan(checked["women"], checked["infants"], checked["interviews"])
 
 
-def _cross_check(study: Study, sheets: Mapping[str, list[dict[str, Any]]]) -> list[CellError]:
+def _cross_check(
+    study: Study, sheets: Mapping[str, list[dict[str, Any]]], site_codes: set[str] | None
+) -> list[CellError]:
     errors = []
-    sites = {site.code: site for site in study.sites.all()}
+    sites = {
+        site.code: site
+        for site in study.sites.all()
+        if site_codes is None or site.code in site_codes
+    }
+    today = timezone.localdate()
     taken = set(study.participants.values_list("pseudonym", flat=True))
     waves = {wave.number for wave in services.ensure_waves(study)}
     seen: set[str] = set()
     for row_number, row in enumerate(sheets["women"], start=2):
+
+        def fault(column: str, message: str, row_number: int = row_number) -> None:
+            errors.append(CellError("women", row_number, column, message))
+
         pseudonym = row["pseudonym"]
         if row["site"] not in sites:
-            errors.append(
-                CellError(
-                    "women", row_number, "site", f"{row['site']!r} is not a site of this study"
-                )
-            )
-        elif not pseudonym.startswith(f"{row['site']}-W"):
-            errors.append(
-                CellError(
-                    "women",
-                    row_number,
-                    "pseudonym",
-                    f"{pseudonym!r} does not start with {row['site']}-W",
-                )
-            )
+            # Checked first, and alone: nothing is said about sites the user cannot see.
+            fault("site", f"{row['site']!r} is not one of your sites in this study")
+            continue
+        if not pseudonym.startswith(f"{row['site']}-W"):
+            fault("pseudonym", f"{pseudonym!r} does not start with {row['site']}-W")
         if pseudonym in taken:
-            errors.append(
-                CellError(
-                    "women", row_number, "pseudonym", f"{pseudonym!r} is already in this study"
-                )
-            )
+            fault("pseudonym", f"{pseudonym!r} is already in this study")
         if pseudonym in seen:
-            errors.append(
-                CellError("women", row_number, "pseudonym", f"{pseudonym!r} appears twice")
-            )
+            fault("pseudonym", f"{pseudonym!r} appears twice")
         seen.add(pseudonym)
+        if row["recruited_on"] > today:
+            fault("recruited_on", "recruitment is in the future")
         if row["birth_date"] and row["birth_date"] < row["recruited_on"]:
-            errors.append(
-                CellError(
-                    "women",
-                    row_number,
-                    "birth_date",
-                    "the birth is before recruitment in pregnancy",
-                )
-            )
+            fault("birth_date", "the birth is before recruitment in pregnancy")
+        if row["birth_date"] and row["birth_date"] > today:
+            fault("birth_date", "the birth is in the future")
+        if bool(row["birth_date"]) != (row["outcome"] != Pregnancy.Outcome.ONGOING):
+            fault("outcome", "an outcome other than ongoing needs a birth date, and the reverse")
     mothers = {row["pseudonym"]: row for row in sheets["women"]}
     infants_seen: set[str] = set()
     for row_number, row in enumerate(sheets["infants"], start=2):
@@ -283,6 +294,12 @@ def _cross_check(study: Study, sheets: Mapping[str, list[dict[str, Any]]]) -> li
                 )
             )
         pairs.add((row["woman"], row["wave"]))
+        if row["status"] == Interview.Status.DONE and row["date"] > today:
+            errors.append(
+                CellError(
+                    "interviews", row_number, "date", "a done interview cannot be in the future"
+                )
+            )
     return errors
 
 

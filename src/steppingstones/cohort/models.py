@@ -51,7 +51,17 @@ class Woman(models.Model):
 
     participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="woman")
     recruited_on = models.DateField()
-    recruitment_route = models.CharField(max_length=120, blank=True)
+
+    class Route(models.TextChoices):
+        SPECIALIST_MIDWIFE = "specialist midwife", "Specialist midwife"
+        ANTENATAL_CLINIC = "antenatal clinic", "Antenatal clinic"
+        DRUG_SERVICE = "drug service", "Drug service"
+        THIRD_SECTOR = "third-sector service", "Third-sector service"
+        SOCIAL_CARE = "social care", "Social care"
+        SELF = "self-referral", "Self-referral"
+        OTHER = "other", "Other"
+
+    recruitment_route = models.CharField(max_length=40, blank=True, choices=Route.choices)
     edd = models.DateField("estimated due date")
     gestation_at_recruitment_days = models.PositiveSmallIntegerField(null=True, blank=True)
     parity = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -231,9 +241,17 @@ class Interview(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    location_type = models.CharField(
-        max_length=60, blank=True, help_text="e.g. home, clinic, drug service (no addresses)"
-    )
+
+    class Location(models.TextChoices):
+        HOME = "home", "Her home"
+        CLINIC = "clinic", "Clinic or hospital"
+        DRUG_SERVICE = "drug service", "Drug service"
+        FAMILY_CENTRE = "family centre", "Family centre"
+        RESIDENTIAL = "residential service", "Residential service"
+        REMOTE = "remote", "By phone or video"
+        OTHER = "other", "Other"
+
+    location_type = models.CharField(max_length=30, blank=True, choices=Location.choices)
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True, help_text="Why missed, declined or lost.")
 

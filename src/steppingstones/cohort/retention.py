@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
 
-Outcome = Literal["interviewed", "missed", "withdrawn", "lost", "pending"]
-OUTCOMES: tuple[Outcome, ...] = ("interviewed", "missed", "withdrawn", "lost", "pending")
+Outcome = Literal["interviewed", "missed", "withdrawn", "lost", "pending", "not applicable"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "interviewed",
+    "missed",
+    "withdrawn",
+    "lost",
+    "pending",
+    "not applicable",
+)
 _FROM_INTERVIEW: dict[str, Outcome] = {
     "done": "interviewed",
     "missed": "missed",
@@ -28,12 +35,16 @@ class WomanRecord:
     site_code: str
     status: str  # active, withdrawn, lost, completed
     interviews: Mapping[int, str] = field(default_factory=dict)  # wave number -> status
+    # Waves she could never do: closed before she was recruited, or overtaken by an early birth.
+    not_applicable: frozenset[int] = frozenset()
 
 
 def wave_outcome(woman: WomanRecord, wave: int) -> Outcome:
     """One woman at one wave. With no interview row, her own status decides."""
     if wave in woman.interviews:
         return _FROM_INTERVIEW.get(woman.interviews[wave], "pending")
+    if wave in woman.not_applicable:
+        return "not applicable"
     if woman.status == "withdrawn":
         return "withdrawn"
     if woman.status == "lost":
@@ -47,6 +58,10 @@ class RetentionRow:
     wave: int
     recruited: int
     counts: Mapping[Outcome, int]
+
+    @property
+    def not_applicable(self) -> int:
+        return self.counts["not applicable"]
 
 
 def retention_table(
@@ -75,13 +90,14 @@ COLOURS = {
     "withdrawn": "#8a1c1c",
     "lost": "#555560",
     "pending": "#9db4c8",
+    "not applicable": "#e2e2e6",
 }
 
 
 def stacked_bars_svg(rows: Sequence[RetentionRow], wave_names: Mapping[int, str]) -> str:
     """One bar per wave (all sites), split by outcome; with a title and legend as text."""
     totals = [row for row in rows if row.site_code == ""]
-    width, left, bar_height, gap = 700, 240, 26, 12
+    width, left, bar_height, gap = 820, 240, 26, 12
     height = len(totals) * (bar_height + gap) + 50
     plot = width - left - 20
     summary = "; ".join(
@@ -109,7 +125,7 @@ def stacked_bars_svg(rows: Sequence[RetentionRow], wave_names: Mapping[int, str]
                     f'fill="{COLOURS[outcome]}"/>'
                 )
                 if segment > 22:
-                    colour = "#111" if outcome == "pending" else "#fff"
+                    colour = "#111" if outcome in ("pending", "not applicable") else "#fff"
                     parts.append(
                         f'<text x="{x + segment / 2:.1f}" y="{y + bar_height / 2}" '
                         f'fill="{colour}" text-anchor="middle" dominant-baseline="middle">'
@@ -123,7 +139,7 @@ def stacked_bars_svg(rows: Sequence[RetentionRow], wave_names: Mapping[int, str]
             f'<rect x="{x:.0f}" y="{legend_y}" width="14" height="14" fill="{COLOURS[outcome]}"/>'
             f'<text x="{x + 18:.0f}" y="{legend_y + 11}">{outcome}</text>'
         )
-        x += 100 if outcome != "interviewed" else 110
+        x += {"interviewed": 110, "not applicable": 120}.get(outcome, 100)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -134,7 +150,7 @@ def flow_svg(rows: Sequence[RetentionRow], wave_names: Mapping[int, str]) -> str
     totals = [row for row in rows if row.site_code == ""]
     if not totals:
         return ""
-    box_w, box_h, step = 300, 54, 84
+    box_w, box_h, step = 360, 54, 84
     width, height = 640, 30 + step * (len(totals) + 1)
     recruited = totals[0].recruited
     parts = [
@@ -179,18 +195,18 @@ def flow_svg(rows: Sequence[RetentionRow], wave_names: Mapping[int, str]) -> str
             [
                 f"Wave {row.wave}: {wave_names.get(row.wave, '')}",
                 f"interviewed {row.counts['interviewed']} · missed {row.counts['missed']}"
-                f" · pending {row.counts['pending']}",
+                f" · pending {row.counts['pending']} · n/a {row.counts['not applicable']}",
             ],
             "#ffffff",
         )
         if gone:
             parts.append(
-                f'<line x1="{20 + box_w}" y1="{y + box_h / 2}" x2="{340 + 20}" '
+                f'<line x1="{20 + box_w}" y1="{y + box_h / 2}" x2="418" '
                 f'y2="{y + box_h / 2}" stroke="#333" marker-end="url(#arrow)"/>'
             )
             parts.append(
-                f'<rect x="360" y="{y + 8}" width="250" height="38" rx="6" fill="#fbeaea" '
-                f'stroke="#8a1c1c"/><text x="485" y="{y + 32}" text-anchor="middle">'
+                f'<rect x="420" y="{y + 8}" width="200" height="38" rx="6" fill="#fbeaea" '
+                f'stroke="#8a1c1c"/><text x="520" y="{y + 32}" text-anchor="middle">'
                 f"withdrawn {row.counts['withdrawn']} · lost {row.counts['lost']}</text>"
             )
     parts.append("</svg>")

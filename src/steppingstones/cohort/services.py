@@ -103,15 +103,28 @@ def due_list(
     )
 
 
-def retention_records(women: QuerySet[Woman]) -> list[WomanRecord]:
-    return [
-        WomanRecord(
-            site_code=woman.participant.site.code,
-            status=woman.status,
-            interviews={i.wave.number: i.status for i in woman.interviews.all()},
+def retention_records(study: Study, women: QuerySet[Woman]) -> list[WomanRecord]:
+    rules = wave_rules(study)
+    records = []
+    for woman in women.select_related("participant__site", "pregnancy").prefetch_related(
+        "interviews__wave"
+    ):
+        pregnancy = getattr(woman, "pregnancy", None)
+        birth = pregnancy.birth_date if pregnancy else None
+        not_applicable = set()
+        for rule in rules:
+            window = schedule.wave_window(rule, woman.edd, birth)
+            if window is None or window.closes < woman.recruited_on:
+                not_applicable.add(rule.number)
+        records.append(
+            WomanRecord(
+                site_code=woman.participant.site.code,
+                status=woman.status,
+                interviews={i.wave.number: i.status for i in woman.interviews.all()},
+                not_applicable=frozenset(not_applicable),
+            )
         )
-        for woman in women.select_related("participant__site").prefetch_related("interviews__wave")
-    ]
+    return records
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -62,7 +63,7 @@ from steppingstones.cohort.retention import (
 )
 from steppingstones.cohort.tabular import TableError, data_dictionary, write_csv, write_xlsx
 from steppingstones.core import audit
-from steppingstones.core.models import Participant
+from steppingstones.core.models import Membership, Participant
 from steppingstones.core.policy import Access, study_view
 
 FORM_PAGE = "cohort/form.html"
@@ -80,8 +81,18 @@ def _woman(access: Access, pseudonym: str) -> Woman:
     return woman
 
 
-def _members(access: Access) -> Any:
-    return get_user_model().objects.filter(memberships__study=access.study).order_by("username")
+INTERVIEWER_ROLES = ("study-manager", "researcher", "site-researcher")
+
+
+def _members(access: Access, *current: int | None) -> Any:
+    """The people who may interview or facilitate: cohort researchers of the study (for a site
+    researcher, those who share a site or cover all sites), plus whoever is recorded already so
+    that editing never blanks it."""
+    memberships = Membership.objects.filter(study=access.study, role__in=INTERVIEWER_ROLES)
+    if access.site_ids is not None:
+        memberships = memberships.filter(Q(sites__in=access.site_ids) | ~Q(role="site-researcher"))
+    ids = set(memberships.values_list("user_id", flat=True)) | {pk for pk in current if pk}
+    return get_user_model().objects.filter(pk__in=ids).order_by("username")
 
 
 def _form_page(
@@ -93,7 +104,7 @@ def _form_page(
 @study_view("area:cohort")
 def index(request: HttpRequest, access: Access) -> HttpResponse:
     waves = services.ensure_waves(access.study)
-    records = services.retention_records(_women(access))
+    records = services.retention_records(access.study, _women(access))
     sites = [site.code for site in access.sites()]
     rows = retention_table(records, [w.number for w in waves], sites)
     names = {w.number: w.name for w in waves}
@@ -219,7 +230,9 @@ def _back_to(access: Access, woman: Woman) -> str:
 @study_view("area:cohort")
 def woman_edit(request: HttpRequest, access: Access, pseudonym: str) -> HttpResponse:
     woman = _woman(access, pseudonym)
-    form = WomanForm(request.POST or None, instance=woman, interviewers=_members(access))
+    form = WomanForm(
+        request.POST or None, instance=woman, interviewers=_members(access, woman.interviewer_id)
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         return redirect(_back_to(access, woman))
@@ -254,15 +267,20 @@ def birth_record(request: HttpRequest, access: Access, pseudonym: str) -> HttpRe
     form = BirthForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        existing = pregnancy.infants.count()
         if data["birth_date"] < woman.recruited_on:
             form.add_error("birth_date", "The birth is before she was recruited in pregnancy.")
+        elif data["infants"] < existing:
+            form.add_error(
+                "infants",
+                f"{existing} infant record(s) exist already; a correction cannot remove them here.",
+            )
         else:
             with transaction.atomic():
                 pregnancy.birth_date = data["birth_date"]
                 pregnancy.gestation_at_birth_days = data["gestation_at_birth"]
                 pregnancy.outcome = data["outcome"]
                 pregnancy.save()
-                existing = pregnancy.infants.count()
                 for index in range(existing + 1, data["infants"] + 1):
                     Infant.objects.create(
                         pregnancy=pregnancy, pseudonym=services.infant_pseudonym(woman, index)
@@ -322,7 +340,7 @@ def interview_edit(request: HttpRequest, access: Access, pseudonym: str, wave: i
         instance=interview,
         initial=initial,
         waves=Wave.objects.filter(pk=wave_obj.pk),
-        interviewers=_members(access),
+        interviewers=_members(access, interview.interviewer_id if interview else None),
     )
     if request.method == "POST" and form.is_valid():
         form.instance.woman = woman
@@ -402,7 +420,7 @@ def schedule_view(request: HttpRequest, access: Access) -> HttpResponse:
     if site:
         women = women.filter(participant__site=access.site(site))
     researcher = request.GET.get("researcher", "")
-    if researcher.isdigit():
+    if researcher.isdigit() and len(researcher) < 10:
         women = women.filter(interviewer_id=int(researcher))
     within = _within(request)
     items = services.due_list(access.study, women, timezone.localdate(), within)
@@ -428,6 +446,8 @@ def diary(request: HttpRequest, access: Access) -> HttpResponse:
         start = date.fromisoformat(request.GET.get("from", ""))
     except ValueError:
         start = timezone.localdate()
+    if not date(1990, 1, 1) <= start <= date(2200, 1, 1):
+        raise Http404
     days = calendar.diary_days(start, view)
     interviews = (
         Interview.objects.filter(
@@ -561,7 +581,7 @@ def focus_group_edit(
         instance=group,
         sites=access.sites(),
         staff=staff,
-        users=_members(access),
+        users=_members(access, group.facilitator_id if group else None),
     )
     if request.method == "POST" and form.is_valid():
         form.instance.study = access.study
@@ -591,7 +611,9 @@ def staff_interview_add(request: HttpRequest, access: Access, pseudonym: str) ->
 
 def _current_form(access: Access, audience: str) -> ConsentForm | None:
     return (
-        ConsentForm.objects.filter(study=access.study, audience=audience)
+        ConsentForm.objects.filter(
+            study=access.study, audience=audience, effective_from__lte=timezone.localdate()
+        )
         .order_by("-effective_from", "-pk")
         .first()
     )
@@ -729,6 +751,21 @@ def withdraw(request: HttpRequest, access: Access, pseudonym: str) -> HttpRespon
     )
 
 
+def _site_codes(access: Access) -> set[str] | None:
+    return None if access.site_ids is None else {site.code for site in access.sites()}
+
+
+PREVIEW_SECONDS = 24 * 3600
+
+
+def _forget_stale_previews(folder: Path) -> None:
+    """Previews never confirmed are deleted after a day: they hold a whole cohort."""
+    cutoff = time.time() - PREVIEW_SECONDS
+    for old in folder.glob("*"):
+        if old.is_file() and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+
+
 def _import_path(token: str) -> Path:
     if not token.replace("-", "").isalnum():
         raise Http404
@@ -751,14 +788,17 @@ def import_upload(request: HttpRequest, access: Access) -> HttpResponse:
         else:
             data = upload.read()
             try:
-                plan = exchange.plan_import(access.study, data, upload.name)
+                plan = exchange.plan_import(access.study, data, upload.name, _site_codes(access))
             except TableError as error:
-                context["errors"] = [str(e) for e in error.errors]
+                context["errors"] = [str(e) for e in error.errors] or [str(error)]
             else:
                 token = f"{access.study.pk}-{request.user.pk}-{uuid.uuid4().hex}"
                 folder = Path(settings.MEDIA_ROOT) / "imports"
                 folder.mkdir(parents=True, exist_ok=True)
+                _forget_stale_previews(folder)
                 (folder / f"{token}{suffix}").write_bytes(data)
+                # The file's own name decides a CSV's sheet: keep it for the confirm step.
+                request.session[f"cohort-import-{token}"] = Path(upload.name).name
                 context.update({"plan": plan, "token": token, "filename": upload.name})
     return render(request, "cohort/import.html", context)
 
@@ -767,11 +807,12 @@ def import_upload(request: HttpRequest, access: Access) -> HttpResponse:
 @study_view("area:cohort")
 def import_confirm(request: HttpRequest, access: Access) -> HttpResponse:
     token = request.POST.get("token", "")
-    if not token.startswith(f"{access.study.pk}-{request.user.pk}-"):
+    filename = request.session.pop(f"cohort-import-{token}", None)
+    if filename is None or not token.startswith(f"{access.study.pk}-{request.user.pk}-"):
         raise Http404
     path = _import_path(token)
     try:
-        plan = exchange.plan_import(access.study, path.read_bytes(), path.name)
+        plan = exchange.plan_import(access.study, path.read_bytes(), filename, _site_codes(access))
         summary = exchange.apply_import(access.study, plan)
     except TableError as error:
         return render(

@@ -40,6 +40,8 @@ SECRET_FIELDS: dict[str, frozenset[str]] = {
     "core.identityrecord": frozenset({"sealed"}),
     "otp_totp.totpdevice": frozenset({"key"}),
 }
+# Models with secret fields whose str() is still safe to record (a username, a pseudonym).
+_NAMED = frozenset({"auth.user", "core.identityrecord", "otp_totp.totpdevice", "cohort.woman"})
 AUDITED_MODELS = (
     "core.study",
     "core.site",
@@ -115,6 +117,8 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
+        if not object_repr and object_type in SECRET_FIELDS and object_type not in _NAMED:
+            object_repr = f"{obj._meta.verbose_name} {obj.pk}"
         object_repr = object_repr or str(obj)[:200]
     AuditEvent.objects.create(
         actor_id=who.user_id,
@@ -195,7 +199,15 @@ def _after_save(
 
 
 def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    record(f"{sender._meta.model_name}.delete", study=_study_of(instance), obj=instance)
+    label = sender._meta.label_lower
+    # A model with free text is named by type and id only: its str() may quote that text.
+    shown = f"{sender._meta.verbose_name} {instance.pk}" if label in SECRET_FIELDS else ""
+    record(
+        f"{sender._meta.model_name}.delete",
+        study=_study_of(instance),
+        obj=instance,
+        object_repr=shown,
+    )
 
 
 def _relation_changed(
@@ -272,10 +284,16 @@ def _login_failed(
     )
 
 
-def track(*labels: str) -> None:
-    """Record every create, change and delete of these models (``app_label.model_name``)."""
+def track(*labels: str, free_text: dict[str, set[str]] | None = None) -> None:
+    """Record every create, change and delete of these models (``app_label.model_name``).
+
+    ``free_text`` names, per model, fields whose values never enter the trail (only that they
+    changed): text a person typed may hold a name or an address, and the trail cannot be erased.
+    """
     from django.apps import apps
 
+    for label, names in (free_text or {}).items():
+        SECRET_FIELDS[label] = SECRET_FIELDS.get(label, frozenset()) | frozenset(names)
     for label in labels:
         app_label, model_name = label.split(".")
         model = apps.get_model(app_label, model_name)
