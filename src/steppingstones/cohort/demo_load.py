@@ -31,6 +31,7 @@ WOMAN_ITEMS = [
     ("quotes", "I agree to anonymised quotes being used in reports", False),
     ("archive", "I agree to my anonymised transcripts being archived", False),
     ("future-contact", "I agree to be contacted about future research", False),
+    ("linkage", "I agree to my study records being linked to my health and care records", False),
 ]
 STAFF_ITEMS = [
     ("take-part", "I agree to take part in a focus group or interview", True),
