@@ -59,7 +59,7 @@ def test_a_site_researcher_records_a_birth_and_books_and_completes_an_interview(
     page.select_option("#id_status", "booked")
     page.fill("#id_date", today.isoformat())
     page.fill("#id_time", "10:30")
-    page.fill("#id_location_type", "clinic")
+    page.select_option("#id_location_type", "clinic")
     assert_accessible(page)
     page.click("main button[type=submit]")
     page.wait_for_url("**/cohort/women/EL-W11/")
