@@ -298,6 +298,99 @@ def cmd_cohort_due(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_evidence_meta(args: argparse.Namespace) -> None:
+    import json
+
+    from steppingstones.evidence.meta import MetaInputError, back_transform, escalc, rma
+    from steppingstones.evidence.meta_input import (
+        RATIO_MEASURES,
+        MetaFileError,
+        read_study_table,
+    )
+    from steppingstones.evidence.plots import forest_svg
+
+    path = Path(args.data)
+    try:
+        table = read_study_table(path.read_text(encoding="utf-8-sig"), args.measure)
+        columns: dict[str, Any] = dict(table.columns)
+        effects = escalc(args.measure, labels=table.labels, **columns)
+        result = rma(effects, method=args.method, test="knha" if args.hksj else "z")
+    except (MetaFileError, MetaInputError) as error:
+        raise CommandError(f"{path.name}: {error}") from error
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path.name}: not UTF-8 text ({error})") from error
+    report: dict[str, Any] = {
+        "measure": args.measure,
+        "method": result.method,
+        "test": result.test,
+        "k": result.k,
+        "estimate": result.estimate,
+        "se": result.se,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "pi_low": result.pi_low,
+        "pi_high": result.pi_high,
+        "tau2": result.tau2,
+        "tau2_ci_low": result.tau2_ci_low,
+        "tau2_ci_high": result.tau2_ci_high,
+        "i2": result.i2,
+        "h2": result.h2,
+        "q": result.q,
+        "q_df": result.q_df,
+        "q_p": result.q_p,
+        "z_or_t": result.z_or_t,
+        "p": result.p,
+    }
+    ratio = args.measure in RATIO_MEASURES
+    if ratio:
+        exp = back_transform(result, args.measure)
+        report["exp"] = {
+            "estimate": exp.estimate,
+            "ci_low": exp.ci_low,
+            "ci_high": exp.ci_high,
+            "pi_low": exp.pi_low,
+            "pi_high": exp.pi_high,
+        }
+    if args.forest:
+        Path(args.forest).write_text(
+            forest_svg(
+                table.labels,
+                list(effects.yi),
+                list(effects.vi),
+                estimate=result.estimate,
+                ci_low=result.ci_low,
+                ci_high=result.ci_high,
+                tau2=result.tau2,
+                pi_low=None if result.method == "EE" else result.pi_low,
+                pi_high=None if result.method == "EE" else result.pi_high,
+                ratio=ratio,
+                measure=args.measure,
+                model=f"{result.method} model",
+            ),
+            encoding="utf-8",
+        )
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    scale = " (log scale)" if ratio else ""
+    print(f"{result.method} model, k = {result.k}, {args.measure}{scale}")
+    print(
+        f"estimate {result.estimate:.4f}  se {result.se:.4f}  "
+        f"{result.level:.0f}% CI {result.ci_low:.4f} to {result.ci_high:.4f}  p {result.p:.4g}"
+    )
+    if result.method != "EE":
+        print(
+            f"tau^2 {result.tau2:.4f}  I^2 {result.i2:.2f}%  H^2 {result.h2:.2f}  "
+            f"prediction interval {result.pi_low:.4f} to {result.pi_high:.4f}"
+        )
+    print(f"Q({result.q_df}) = {result.q:.4f}, p = {result.q_p:.4g}")
+    if ratio:
+        print(
+            f"exp: {report['exp']['estimate']:.4f} "
+            f"[{report['exp']['ci_low']:.4f}, {report['exp']['ci_high']:.4f}]"
+        )
+
+
 def cmd_manage(args: argparse.Namespace) -> None:
     from django.core.management import execute_from_command_line
 
@@ -372,6 +465,26 @@ def build_parser() -> argparse.ArgumentParser:
     cohort_due.set_defaults(handler=cmd_cohort_due)
     cohort_due.add_argument("--study", required=True, metavar="SLUG")
     cohort_due.add_argument("--within", default="14d", help="window opening within, e.g. 14d")
+    evidence = commands.add_parser("evidence", help="Evidence synthesis: meta-analysis.")
+    evidence_commands = evidence.add_subparsers(
+        dest="evidence_command", required=True, metavar="ACTION"
+    )
+    meta = evidence_commands.add_parser(
+        "meta", help="Pool studies from a CSV file (metafor's column names)."
+    )
+    meta.set_defaults(handler=cmd_evidence_meta)
+    meta.add_argument("data", metavar="DATA.csv")
+    meta.add_argument(
+        "--measure",
+        required=True,
+        choices=["RR", "OR", "RD", "MD", "SMD", "PR", "PLO", "PAS", "PFT", "ZCOR", "GEN"],
+    )
+    meta.add_argument(
+        "--method", default="REML", choices=["EE", "DL", "REML", "ML", "PM", "HE", "SJ"]
+    )
+    meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman")
+    meta.add_argument("--json", action="store_true", help="print the results as JSON")
+    meta.add_argument("--forest", metavar="FILE.svg", help="also draw a forest plot")
     manage = add("manage", cmd_manage, "Run a Django management command.")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
