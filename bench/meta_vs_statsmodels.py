@@ -52,13 +52,15 @@ def compare(label, data, method):
     their_time, their_results = timed(theirs, data, method)
     # statsmodels' DL does not truncate a negative tau^2 at zero (metafor and we do), so those
     # analyses differ by design; they are counted and left out of the comparison.
-    pairs = [(a, b) for a, b in zip(our_results, their_results) if b.tau2 >= 0]
+    pairs = [(a, b) for a, b in zip(our_results, their_results, strict=True) if b.tau2 >= 0]
     negative = len(our_results) - len(pairs)
     d_est = max(abs(a.estimate - b.mean_effect_re) for a, b in pairs)
     d_tau = max(abs(a.tau2 - b.tau2) for a, b in pairs)
-    print(f"{label:<34} {method:<4} ours {our_time:8.3f} s  statsmodels {their_time:8.3f} s  "
-          f"ratio {their_time / our_time:6.2f}x  max|diff| estimate {d_est:.1e} tau2 {d_tau:.1e}"
-          f"  (statsmodels tau2 < 0 in {negative})")
+    print(
+        f"{label:<34} {method:<4} ours {our_time:8.3f} s  statsmodels {their_time:8.3f} s  "
+        f"ratio {their_time / our_time:6.2f}x  max|diff| estimate {d_est:.1e} tau2 {d_tau:.1e}"
+        f"  (statsmodels tau2 < 0 in {negative})"
+    )
 
 
 def main() -> None:
@@ -69,8 +71,10 @@ def main() -> None:
         compare(f"1 analysis of {BIG_K:,} studies", big, method)
     reml_time, _ = timed(lambda d: [rma(y, v, method="REML") for y, v in d], many)
     big_time, _ = timed(lambda d: [rma(y, v, method="REML") for y, v in d], big)
-    print(f"REML with Q-profile CI (ours only): {MANY:,} x {SMALL_K} in {reml_time:.3f} s; "
-          f"1 x {BIG_K:,} in {big_time:.3f} s")
+    print(
+        f"REML with Q-profile CI (ours only): {MANY:,} x {SMALL_K} in {reml_time:.3f} s; "
+        f"1 x {BIG_K:,} in {big_time:.3f} s"
+    )
 
 
 if __name__ == "__main__":
