@@ -89,7 +89,7 @@ class Woman(models.Model):
         return self.participant.pseudonym
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.participant.study_id
 
 
@@ -131,7 +131,7 @@ class Circumstance(models.Model):
         return f"{self.get_kind_display()}: {self.value}"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.woman.participant.study_id
 
 
@@ -151,7 +151,7 @@ class Pregnancy(models.Model):
         return f"pregnancy of {self.woman}"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.woman.participant.study_id
 
 
@@ -179,7 +179,7 @@ class Infant(models.Model):
         return self.pseudonym
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.pregnancy.woman.participant.study_id
 
 
@@ -208,7 +208,7 @@ class CarePeriod(models.Model):
         return f"{self.infant}: {self.get_status_display()} from {self.starts_on}"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.infant.pregnancy.woman.participant.study_id
 
 
@@ -265,7 +265,7 @@ class Interview(models.Model):
         return f"{self.woman} wave {self.wave.number} ({self.get_status_display()})"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.woman.participant.study_id
 
 
@@ -293,7 +293,7 @@ class Artefact(models.Model):
         return f"{self.get_kind_display()} for {self.interview}"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.interview.woman.participant.study_id
 
 
@@ -325,7 +325,7 @@ class StaffMember(models.Model):
         return self.participant.pseudonym
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.participant.study_id
 
 
@@ -373,7 +373,7 @@ class StaffInterview(models.Model):
         return f"Interview with {self.staff_member} on {self.date}"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.staff_member.participant.study_id
 
 
@@ -435,7 +435,7 @@ class Consent(models.Model):
         return f"{self.participant} consent v{self.form.version} on {self.given_on}"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.participant.study_id
 
 
@@ -463,7 +463,7 @@ class Withdrawal(models.Model):
         return f"{self.participant} withdrew on {self.withdrawn_on}"
 
     @property
-    def study_id(self) -> int:  # type: ignore[override]
+    def study_id(self) -> int:
         return self.participant.study_id
 
 
