@@ -97,7 +97,7 @@ COLOURS = {
 def stacked_bars_svg(rows: Sequence[RetentionRow], wave_names: Mapping[int, str]) -> str:
     """One bar per wave (all sites), split by outcome; with a title and legend as text."""
     totals = [row for row in rows if row.site_code == ""]
-    width, left, bar_height, gap = 820, 240, 26, 12
+    width, left, bar_height, gap = 900, 240, 26, 12
     height = len(totals) * (bar_height + gap) + 50
     plot = width - left - 20
     summary = "; ".join(
