@@ -18,7 +18,7 @@ class CommandError(Exception):
     """A failure the user can act on; printed as one line, exit status 1."""
 
 
-def _setup_django() -> None:
+def _setup_django(connect: bool = True) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steppingstones.config.settings")
     from django.core.exceptions import ImproperlyConfigured
 
@@ -32,6 +32,8 @@ def _setup_django() -> None:
         raise CommandError(f"DATABASE_URL is not usable: {error}") from error
     from django.db import DatabaseError, connection
 
+    if not connect:
+        return
     try:
         connection.ensure_connection()
     except DatabaseError as error:
@@ -472,7 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     meta = evidence_commands.add_parser(
         "meta", help="Pool studies from a CSV file (metafor's column names)."
     )
-    meta.set_defaults(handler=cmd_evidence_meta)
+    # A calculation on a file: it needs no database.
+    meta.set_defaults(handler=cmd_evidence_meta, needs_database=False)
     meta.add_argument("data", metavar="DATA.csv")
     meta.add_argument(
         "--measure",
@@ -493,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        _setup_django()
+        _setup_django(connect=getattr(args, "needs_database", True))
         args.handler(args)
     except CommandError as error:
         print(f"steppingstones {args.command}: {error}", file=sys.stderr)

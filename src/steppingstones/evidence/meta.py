@@ -20,6 +20,16 @@ Public API
     Common-effect models for 2x2 tables (rma.mh / rma.peto).
 ``back_transform(result) -> BackTransformed``
     ``exp()`` of the estimate and interval limits for ratio measures.
+``meta_regression(yi, vi, moderators, method="REML", test="z") -> MetaRegressionResult``
+    Mixed-effects meta-regression (rma with ``mods``): coefficients, QM, QE, R^2.
+``subgroup_analysis(yi, vi, groups, method="REML", test="z") -> SubgroupResult``
+    Separate fits per subgroup and the Q test for subgroup differences.
+``leave_one_out(yi, vi, method="REML") -> list[MetaResult]``
+    metafor's ``leave1out``.
+``egger_test(yi, vi, method="REML") -> EggerResult``
+    metafor's ``regtest`` default (mixed-effects model on sei, z test).
+``trim_and_fill(yi, vi, method="REML", estimator="L0") -> TrimFillResult``
+    metafor's ``trimfill`` (Duval & Tweedie, 2000).
 
 All estimates of ratio measures (RR, OR, Peto OR) are on the log scale.
 
@@ -81,7 +91,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -99,14 +109,23 @@ __all__ = [
     "BackTransformed",
     "CommonEffectResult",
     "EffectSizes",
+    "EggerResult",
     "MetaConvergenceError",
     "MetaInputError",
+    "MetaRegressionResult",
     "MetaResult",
+    "SubgroupResult",
+    "TrimFillResult",
     "back_transform",
+    "egger_test",
     "escalc",
+    "leave_one_out",
     "mantel_haenszel",
+    "meta_regression",
     "peto",
     "rma",
+    "subgroup_analysis",
+    "trim_and_fill",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -1149,3 +1168,578 @@ def back_transform(
         pi_low=pi_low,
         pi_high=pi_high,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Meta-regression, subgroups, sensitivity and small-study methods
+# --------------------------------------------------------------------------------------
+#
+# References for this part:
+# Viechtbauer W (2010), J Stat Softw 36(3) and the metafor reference manual
+#     (rma.uni with ``mods``, regtest, trimfill, leave1out;
+#     https://wviechtb.github.io/metafor/reference/).
+# Raudenbush SW (2009). Analyzing effect sizes: random-effects models. In Cooper H,
+#     Hedges LV, Valentine JC (eds), The Handbook of Research Synthesis and
+#     Meta-Analysis, 2nd ed., 295-315 (pseudo-R^2, mixed-effects model).
+# Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis
+#     detected by a simple, graphical test. BMJ 315:629-634; Sterne JAC, Egger M
+#     (2005). Regression methods to detect publication and other bias in
+#     meta-analysis. In Rothstein HR et al. (eds), Publication Bias in
+#     Meta-Analysis, Wiley, 99-110.
+# Duval S, Tweedie R (2000a). Trim and fill. Biometrics 56:455-463; Duval S,
+#     Tweedie R (2000b). A nonparametric "trim and fill" method of accounting for
+#     publication bias in meta-analysis. J Am Stat Assoc 95:89-98.
+
+
+@dataclass(frozen=True)
+class MetaRegressionResult:
+    """Result of :func:`meta_regression` (metafor's ``rma(yi, vi, mods=...)``).
+
+    ``names`` label the coefficients (``"intrcpt"`` first).  ``stat`` holds z values
+    (``test="z"``) or t values on ``df`` = k - p degrees of freedom (``test="knha"``).
+    ``qm`` is the omnibus test of all moderators (chi^2 on ``qm_df`` df, or F on
+    ``(qm_df, k - p)`` df for knha); ``qe`` the test for residual heterogeneity on
+    ``k - p`` df.  ``r2`` is metafor's pseudo-R^2 (percent), ``None`` for the EE model
+    or when tau^2 of the random-effects model without moderators is 0.
+    """
+
+    k: int
+    names: tuple[str, ...]
+    coefficients: FloatArray
+    se: FloatArray
+    stat: FloatArray
+    p: FloatArray
+    ci_low: FloatArray
+    ci_high: FloatArray
+    vcov: FloatArray
+    tau2: float
+    tau2_se: float | None
+    i2: float
+    h2: float
+    r2: float | None
+    qm: float
+    qm_df: int
+    qm_p: float
+    qe: float
+    qe_df: int
+    qe_p: float
+    method: str
+    test: str
+    df: int | None
+    level: float = 95.0
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Result of :func:`subgroup_analysis`.
+
+    ``results`` maps each group (in order of first appearance) to its own
+    :func:`rma` fit; ``q_between`` is the test for subgroup differences on
+    ``q_between_df`` = groups - 1 df.
+    """
+
+    results: dict[str, MetaResult]
+    q_between: float
+    q_between_df: int
+    q_between_p: float | None
+
+
+@dataclass(frozen=True)
+class EggerResult:
+    """Result of :func:`egger_test` (metafor's ``regtest``).
+
+    ``stat`` is the z (or t, on ``df`` df) statistic of the standard-error
+    coefficient; ``limit`` (with its interval) is the intercept, the estimate as
+    the standard error goes to 0.
+    """
+
+    stat: float
+    p: float
+    df: int | None
+    limit: float
+    limit_ci_low: float
+    limit_ci_high: float
+    fit: MetaRegressionResult
+
+
+@dataclass(frozen=True)
+class TrimFillResult:
+    """Result of :func:`trim_and_fill` (metafor's ``trimfill``).
+
+    ``k0`` studies with effects ``yi_filled`` and variances ``vi_filled`` were
+    imputed on ``side``; ``result`` is the model refitted to the observed plus
+    imputed studies (the original fit when ``k0 == 0``).
+    """
+
+    k0: int
+    se_k0: float
+    side: str
+    estimator: str
+    yi_filled: FloatArray
+    vi_filled: FloatArray
+    result: MetaResult
+
+
+def _method_key(method: str) -> str:
+    key = _METHOD_ALIASES.get(str(method).upper(), str(method).upper())
+    if key not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    return key
+
+
+def _test_key(test: str) -> str:
+    key = str(test).lower()
+    if key not in TESTS:
+        raise ValueError(f"unknown test {test!r}; expected 'z' or 'knha'")
+    return key
+
+
+def _hat(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(X'WX)^-1 and P = W - W X (X'WX)^-1 X' W for weights w."""
+    xw = x * w[:, None]
+    inv = np.asarray(np.linalg.inv(x.T @ xw), dtype=np.float64)
+    p = np.asarray(np.diag(w) - xw @ inv @ xw.T, dtype=np.float64)
+    return inv, p
+
+
+def _mods_loglik(y: FloatArray, v: FloatArray, x: FloatArray, tau2: float, reml: bool) -> float:
+    w = 1.0 / (v + tau2)
+    inv, p = _hat(x, w)
+    ll = -0.5 * float(np.log(v + tau2).sum()) - 0.5 * float(y @ p @ y)
+    if reml:
+        ll -= 0.5 * float(np.linalg.slogdet(np.linalg.inv(inv))[1])
+    return ll
+
+
+def _mods_score(
+    y: FloatArray, v: FloatArray, x: FloatArray, tau2: float, reml: bool
+) -> tuple[float, float]:
+    """Score (times 2) and Fisher-scoring step for tau2 in the mixed-effects model."""
+    w = 1.0 / (v + tau2)
+    _, p = _hat(x, w)
+    py = p @ y
+    ypy = float(py @ py)
+    if reml:
+        score = ypy - float(np.trace(p))
+        return score, score / float((p * p).sum())
+    score = ypy - float(w.sum())
+    return score, score / float((w**2).sum())
+
+
+def _mods_root(func: Callable[[float], float], y: FloatArray, v: FloatArray) -> float:
+    scale = float(((y - y.mean()) ** 2).sum()) / max(len(y) - 1, 1) + float(v.mean())
+    return _positive_root(func, scale)
+
+
+def _mods_tau2(
+    y: FloatArray, v: FloatArray, x: FloatArray, method: str
+) -> tuple[float, float | None]:
+    """tau^2 (and its SE) of the mixed-effects model, as metafor's rma.uni with mods."""
+    k, n_par = x.shape
+    df = k - n_par
+    if method == "EE":
+        return 0.0, None
+    _, p_fe = _hat(x, 1.0 / v)
+    if method == "DL":
+        tr_p = float(np.trace(p_fe))
+        tau2 = max(0.0, (float(y @ p_fe @ y) - df) / tr_p)
+        var_q = 2.0 * df + 4.0 * tau2 * tr_p + 2.0 * tau2**2 * float((p_fe * p_fe).sum())
+        return tau2, math.sqrt(var_q) / tr_p
+    ols = np.eye(k) - x @ np.linalg.inv(x.T @ x) @ x.T
+    rss_ols = float(y @ ols @ y)
+    he_raw = (rss_ols - float((np.diag(ols) * v).sum())) / df
+    if method == "HE":
+        tau2 = max(0.0, he_raw)
+        pv = ols * v[None, :]
+        se = math.sqrt(
+            2.0 * float((pv * pv.T).sum()) + 4.0 * tau2 * float(np.trace(pv)) + 2.0 * tau2**2 * df
+        )
+        return tau2, se / df
+    if method == "SJ":
+        tau0 = float(((y - y.mean()) ** 2).sum()) / k
+        if tau0 <= 0.0:
+            return 0.0, 0.0
+        _, p0 = _hat(x, 1.0 / (v + tau0))
+        tau2 = tau0 * float(y @ p0 @ y) / df
+        pv = p0 * v[None, :]
+        se = (
+            tau0
+            / df
+            * math.sqrt(
+                2.0 * float((pv * pv.T).sum())
+                + 4.0 * tau2 * float(np.trace(pv @ p0))
+                + 2.0 * tau2**2 * float((p0 * p0).sum())
+            )
+        )
+        return tau2, se
+
+    def qe(t: float) -> float:
+        return float(y @ _hat(x, 1.0 / (v + t))[1] @ y)
+
+    if method == "PM":
+        tau2 = 0.0 if qe(0.0) <= df else _mods_root(lambda t: qe(t) - df, y, v)
+        w = 1.0 / (v + tau2)
+        return tau2, math.sqrt(2.0 * k**2 / df) / float(w.sum())
+    reml = method == "REML"
+    found: float | None = None
+    tau2 = max(0.0, he_raw)
+    for _ in range(_MAX_ITER):
+        step = _mods_score(y, v, x, tau2, reml)[1]
+        if tau2 + step < 0.0:
+            if tau2 == 0.0:
+                step = 0.0
+            while tau2 + step < 0.0:
+                step /= 2.0
+        new = tau2 + step
+        change = abs(new - tau2)
+        tau2 = new
+        if change <= _THRESHOLD:
+            found = max(0.0, tau2)
+            break
+    if found is None:
+        if _mods_score(y, v, x, 0.0, reml)[0] <= 0.0:
+            found = 0.0
+        else:
+            found = _mods_root(lambda t: _mods_score(y, v, x, t, reml)[0], y, v)
+    tau2 = found
+    if (
+        tau2 > _THRESHOLD
+        and _mods_loglik(y, v, x, 0.0, reml) - _mods_loglik(y, v, x, tau2, reml) > _LL_TOL
+    ):
+        tau2 = 0.0
+    w = 1.0 / (v + tau2)
+    _, p = _hat(x, w)
+    information = float((p * p).sum()) if reml else float((w**2).sum())
+    return tau2, math.sqrt(2.0 / information)
+
+
+def _moderator_matrix(moderators: object, k: int) -> tuple[FloatArray, tuple[str, ...]]:
+    names: list[str]
+    if isinstance(moderators, Mapping):
+        if not moderators:
+            raise MetaInputError("no moderators given")
+        names = [str(n) for n in moderators]
+        cols = [_as_column(moderators[n], str(n)) for n in moderators]
+    else:
+        arr = np.asarray(moderators, dtype=object)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2 or arr.shape[1] == 0:
+            raise MetaInputError("moderators must be a 2-D array (k x m) or a dict of columns")
+        names = [f"mod{j + 1}" for j in range(arr.shape[1])]
+        cols = [_as_column(arr[:, j], names[j]) for j in range(arr.shape[1])]
+    for name, col in zip(names, cols, strict=True):
+        if len(col) != k:
+            raise MetaInputError(f"moderator '{name}' has {len(col)} values for {k} studies")
+    x = np.column_stack([np.ones(k), *cols])
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise MetaInputError("moderators are collinear (with each other or the intercept)")
+    return x, ("intrcpt", *names)
+
+
+def _fit_mods(
+    y: FloatArray,
+    v: FloatArray,
+    x: FloatArray,
+    names: tuple[str, ...],
+    method: str,
+    test: str,
+    level: float,
+) -> MetaRegressionResult:
+    k, n_par = x.shape
+    if k <= n_par:
+        raise MetaInputError(
+            f"too few studies for meta-regression: k = {k} with {n_par} coefficients "
+            f"(need k > {n_par})"
+        )
+    method_key, test_key = _method_key(method), _test_key(test)
+    alpha = _alpha(level)
+    df = k - n_par
+    tau2, tau2_se = _mods_tau2(y, v, x, method_key)
+    w = 1.0 / (v + tau2)
+    vb, p = _hat(x, w)
+    b = vb @ (x.T @ (w * y))
+    if test_key == "knha":
+        rss = float(y @ p @ y)
+        vb = vb * (rss / df if rss > _EPS else 0.0)
+    se = np.sqrt(np.diag(vb))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = b / se
+    m = n_par - 1
+    vb_mods = vb[1:, 1:]
+    qm = float(b[1:] @ np.linalg.solve(vb_mods, b[1:])) if np.all(se[1:] > 0) else math.inf
+    if test_key == "knha":
+        crit = float(special.stdtrit(df, 1.0 - alpha / 2.0))
+        pvals = 2.0 * special.stdtr(df, -np.abs(stat))
+        qm /= m
+        qm_p = float(special.fdtrc(m, df, qm))
+    else:
+        crit = float(-special.ndtri(alpha / 2.0))
+        pvals = 2.0 * special.ndtr(-np.abs(stat))
+        qm_p = float(special.chdtrc(m, qm))
+    _, p_fe = _hat(x, 1.0 / v)
+    qe = max(0.0, float(y @ p_fe @ y))
+    if method_key == "EE":
+        i2 = max(0.0, 100.0 * (qe - df) / qe) if qe > 0 else 0.0
+        h2 = qe / df
+        r2: float | None = None
+    else:
+        typical = df / float(np.trace(p_fe))
+        i2 = 100.0 * tau2 / (typical + tau2)
+        h2 = tau2 / typical + 1.0
+        tau2_re = rma(y, v, method=method_key, tau2_ci=False).tau2
+        r2 = None if tau2_re <= 0.0 else max(0.0, 100.0 * (tau2_re - tau2) / tau2_re)
+    return MetaRegressionResult(
+        k=k,
+        names=names,
+        coefficients=b,
+        se=se,
+        stat=stat,
+        p=np.asarray(pvals, dtype=np.float64),
+        ci_low=b - crit * se,
+        ci_high=b + crit * se,
+        vcov=vb,
+        tau2=tau2,
+        tau2_se=tau2_se,
+        i2=i2,
+        h2=h2,
+        r2=r2,
+        qm=qm,
+        qm_df=m,
+        qm_p=qm_p,
+        qe=qe,
+        qe_df=df,
+        qe_p=float(special.chdtrc(df, qe)),
+        method=method_key,
+        test=test_key,
+        df=df if test_key == "knha" else None,
+        level=_level_percent(level),
+    )
+
+
+def meta_regression(
+    yi: ArrayLike | EffectSizes,
+    vi: ArrayLike | None = None,
+    moderators: object = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95,
+) -> MetaRegressionResult:
+    """Mixed-effects meta-regression with an intercept, as metafor's ``rma(yi, vi, mods=...)``.
+
+    ``moderators`` is a k x m array (or one column) or a dict ``{name: column}``; an
+    intercept is always added.  tau^2 (residual heterogeneity) is estimated by
+    ``method`` exactly as in :func:`rma` but with P = W - W X (X'WX)^-1 X' W
+    (Fisher scoring for ML/REML, the generalised moment estimators otherwise);
+    coefficients are weighted least squares with w = 1/(vi + tau2) and
+    Var(b) = (X'WX)^-1 (multiplied by y'Py/(k-p) and tested against t on k - p df
+    for ``test="knha"``, Knapp & Hartung, 2003).  QM is the Wald test of all
+    moderator coefficients (chi^2 on m df, or F(m, k-p) = QM/m for knha); QE the
+    test for residual heterogeneity y'P_FE y on k - p df.  I^2/H^2 use the typical
+    variance (k-p)/tr(P_FE); pseudo-R^2 (Raudenbush, 2009) is
+    max(0, 100 (tau2_RE - tau2) / tau2_RE) with tau2_RE from :func:`rma` with the same
+    method (``None`` for EE or if tau2_RE is 0), as metafor computes it.
+
+    Raises :class:`MetaInputError` for mismatched lengths, collinear moderators or
+    k <= p (too few studies for the number of coefficients).
+    """
+    if moderators is None:
+        raise MetaInputError("meta_regression() needs moderators")
+    y, v, _ = _vectors(yi, vi)
+    x, names = _moderator_matrix(moderators, len(y))
+    return _fit_mods(y, v, x, names, method, test, level)
+
+
+def subgroup_analysis(
+    yi: ArrayLike | EffectSizes,
+    vi: ArrayLike | None = None,
+    groups: Sequence[object] | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95,
+) -> SubgroupResult:
+    """Separate :func:`rma` fits per subgroup and the test for subgroup differences.
+
+    As in metafor's documented approach for dat.bcg by ``alloc`` (fit separate
+    random-effects models, collect ``estimate`` and ``se`` in a data frame, then
+    ``rma(estimate, sei=se, method="FE", data=...)``): Q_between is Cochran's Q of
+    the group estimates with weights 1/se^2, on (number of groups - 1) df.  A group
+    with a single study is fitted as in :func:`rma` (its own estimate), as metafor
+    does; with a single group Q_between is 0 on 0 df and its p value ``None``.
+    """
+    y, v, _ = _vectors(yi, vi)
+    if groups is None:
+        raise MetaInputError("subgroup_analysis() needs 'groups'")
+    labels = [str(g) if g is not None else None for g in groups]
+    if len(labels) != len(y):
+        raise MetaInputError(f"'groups' has {len(labels)} values for {len(y)} studies")
+    for index, label in enumerate(labels):
+        if label is None:
+            raise MetaInputError("missing group label", index + 1)
+    order = list(dict.fromkeys(labels))
+    results: dict[str, MetaResult] = {}
+    for group in order:
+        rows = [i for i, label in enumerate(labels) if label == group]
+        results[str(group)] = rma(y[rows], v[rows], method=method, test=test, level=level)
+    est = np.array([r.estimate for r in results.values()])
+    var = np.array([r.se**2 for r in results.values()])
+    df = len(order) - 1
+    if df == 0:
+        return SubgroupResult(results, 0.0, 0, None)
+    if np.any(var <= 0):
+        raise MetaInputError("a subgroup estimate has zero standard error")
+    q = max(0.0, _generalised_q(est, var, 0.0))
+    return SubgroupResult(results, q, df, float(special.chdtrc(df, q)))
+
+
+def leave_one_out(
+    yi: ArrayLike | EffectSizes,
+    vi: ArrayLike | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95,
+) -> list[MetaResult]:
+    """:func:`rma` with each study omitted in turn (metafor's ``leave1out``).
+
+    Element i is the fit without study i (0-based).  Needs at least two studies.
+    """
+    y, v, measure = _vectors(yi, vi)
+    k = len(y)
+    if k < 2:
+        raise MetaInputError("leave-one-out needs at least two studies")
+    out = []
+    for i in range(k):
+        keep = np.arange(k) != i
+        res = rma(y[keep], v[keep], method=method, test=test, level=level)
+        out.append(res if measure is None else _with_measure(res, measure))
+    return out
+
+
+def _with_measure(result: MetaResult, measure: str) -> MetaResult:
+    return replace(result, measure=measure)
+
+
+def egger_test(
+    yi: ArrayLike | EffectSizes,
+    vi: ArrayLike | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95,
+) -> EggerResult:
+    """Regression test for funnel plot asymmetry: metafor's ``regtest()`` default.
+
+    Fits the meta-regression ``yi = b0 + b1 sei`` (``model="rma"``,
+    ``predictor="sei"``) with the same tau^2 ``method`` and ``test`` as the model
+    (Egger et al., 1997; Sterne & Egger, 2005) and returns the test of b1 (z, or t
+    on k - 2 df for knha) and the limit estimate b0 (the estimate as sei -> 0) with
+    its confidence interval.  Needs k >= 3.
+    """
+    y, v, _ = _vectors(yi, vi)
+    if len(y) < 3:
+        raise MetaInputError(f"too few studies for the regression test: k = {len(y)} (need 3)")
+    x = np.column_stack([np.ones(len(y)), np.sqrt(v)])
+    fit = _fit_mods(y, v, x, ("intrcpt", "sei"), method, test, level)
+    return EggerResult(
+        stat=float(fit.stat[1]),
+        p=float(fit.p[1]),
+        df=fit.df,
+        limit=float(fit.coefficients[0]),
+        limit_ci_low=float(fit.ci_low[0]),
+        limit_ci_high=float(fit.ci_high[0]),
+        fit=fit,
+    )
+
+
+def trim_and_fill(
+    yi: ArrayLike | EffectSizes,
+    vi: ArrayLike | None = None,
+    method: str = "REML",
+    estimator: str = "L0",
+    side: str | None = None,
+    test: str = "z",
+    level: float = 95,
+    maxiter: int = 100,
+) -> TrimFillResult:
+    """Trim and fill (Duval & Tweedie, 2000a, b), following metafor's ``trimfill()``.
+
+    ``side=None`` chooses the side as metafor: fit ``yi ~ sqrt(vi)`` with the same
+    method; missing studies are imputed on the right if the slope is negative, else on
+    the left.  Effects are flipped for the right side and sorted (stable); the
+    estimate of the truncated data (``method``) centres the effects, whose signed
+    ranks of |centred| (ties by order) give k0 by ``L0`` =
+    (4 S_r - k(k+1)) / (2k - 1) or ``R0`` = k - (largest negative rank) - 1,
+    rounded half-to-even as R's ``round()`` and truncated at 0, iterated until k0
+    is unchanged.  The k0 most extreme studies are mirrored about the final
+    truncated estimate (2 beta - yi, same vi) and the model refitted to all
+    k + k0 studies.  ``se_k0`` is metafor's SE of k0.
+    """
+    y, v, measure = _vectors(yi, vi)
+    method_key = _method_key(method)
+    est_key = str(estimator).upper()
+    if est_key not in ("L0", "R0"):
+        raise ValueError(f"unknown estimator {estimator!r}; expected 'L0' or 'R0'")
+    k = len(y)
+    if k < 3:
+        raise MetaInputError(f"too few studies for trim and fill: k = {k} (need 3)")
+    if side is None:
+        x = np.column_stack([np.ones(k), np.sqrt(v)])
+        slope = float(
+            _fit_mods(y, v, x, ("intrcpt", "sei"), method_key, "z", level).coefficients[1]
+        )
+        side = "right" if slope < 0 else "left"
+    elif side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    sign = -1.0 if side == "right" else 1.0
+    ys = sign * y
+    ix = np.argsort(ys, kind="stable")
+    ys, vs = ys[ix], v[ix]
+    k0, k0_prev, iteration = 0, -1, 0
+    se_k0 = 0.0
+    beta = 0.0
+    while k0 != k0_prev:
+        k0_prev = k0
+        iteration += 1
+        if iteration > maxiter:
+            raise MetaConvergenceError("trim and fill algorithm did not converge")
+        beta = rma(ys[: k - k0], vs[: k - k0], method=method_key, tau2_ci=False).estimate
+        centred = ys - beta
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)
+        signed = np.sign(centred) * ranks
+        if est_key == "R0":
+            negative = -signed[signed < 0]
+            raw = k - float(negative.max()) - 1 if negative.size else k - 1.0
+            se_k0 = math.sqrt(2.0 * max(0.0, raw) + 2.0)
+        else:
+            s_r = float(signed[signed > 0].sum())
+            raw = (4.0 * s_r - k * (k + 1)) / (2.0 * k - 1.0)
+            var_sr = (
+                k * (k + 1) * (2 * k + 1)
+                + 10 * raw**3
+                + 27 * raw**2
+                + 17 * raw
+                - 18 * k * raw**2
+                - 18 * k * raw
+                + 6 * k**2 * raw
+            ) / 24.0
+            se_k0 = 4.0 * math.sqrt(max(var_sr, 0.0)) / (2.0 * k - 1.0)
+        k0 = max(0, int(np.round(raw)))
+        se_k0 = max(0.0, se_k0)
+    if k0 == 0:
+        empty = np.empty(0)
+        result = rma(y, v, method=method_key, test=test, level=level)
+        return TrimFillResult(0, se_k0, side, est_key, empty, empty, _measure(result, measure))
+    yi_fill = sign * (2.0 * beta - ys[k - k0 :])
+    vi_fill = vs[k - k0 :].copy()
+    result = rma(
+        np.concatenate([y, yi_fill]),
+        np.concatenate([v, vi_fill]),
+        method=method_key,
+        test=test,
+        level=level,
+    )
+    return TrimFillResult(k0, se_k0, side, est_key, yi_fill, vi_fill, _measure(result, measure))
+
+
+def _measure(result: MetaResult, measure: str | None) -> MetaResult:
+    return result if measure is None else _with_measure(result, measure)
