@@ -448,3 +448,11 @@ def test_any_text_survives_a_csv_round_trip(texts: list[str]) -> None:
         for record in records
     ]
     assert validate("women", rows, NOTES) == expected
+
+
+def test_a_control_character_cannot_smuggle_a_formula_into_xlsx() -> None:
+    hidden = "\x01" + FORMULA
+    data = write_xlsx({"women": (NOTES, [{"study_id": "W1", "notes": hidden}])})
+    cell = load_workbook(io.BytesIO(data))["women"]["B2"]
+    assert cell.data_type == "s"
+    assert cell.value == "'" + FORMULA

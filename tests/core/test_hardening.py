@@ -170,3 +170,15 @@ def test_a_backup_with_links_is_refused(db, tmp_path) -> None:
         tar.addfile(info)
     with pytest.raises(BackupError, match="not a plain file"):
         restore_backup(path)
+
+
+def test_spreadsheet_safety_leaves_numbers_as_numbers_and_guards_headers() -> None:
+    import io
+
+    from steppingstones.core.exports import spreadsheet_safe, write_csv
+
+    assert spreadsheet_safe(-2.5) == "-2.5"
+    assert spreadsheet_safe("-2+3") == "'-2+3"
+    handle = io.StringIO()
+    write_csv(handle, ["=cmd", "ok"], [[-1, "@SUM(A1)"]])
+    assert handle.getvalue().splitlines() == ["'=cmd,ok", "-1,'@SUM(A1)"]

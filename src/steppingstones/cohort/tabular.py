@@ -509,8 +509,10 @@ def write_csv(columns: Sequence[Column], records: Iterable[Mapping[str, Any]]) -
 
 
 def _xlsx_text(text: str) -> str:
-    # XML cannot hold most control characters; openpyxl refuses them, so they are dropped.
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    # XML cannot hold most control characters; openpyxl refuses them, so they are dropped, and
+    # what is left is checked again: "\x01=HYPERLINK(...)" must not become a live formula.
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return _escape(cleaned) if cleaned != text else cleaned
 
 
 def write_xlsx(

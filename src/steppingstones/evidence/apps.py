@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class EvidenceConfig(AppConfig):
     name = "steppingstones.evidence"
     label = "evidence"
+
+    def ready(self) -> None:
+        from steppingstones.evidence import demo_load  # noqa: F401 (register the demo part)
