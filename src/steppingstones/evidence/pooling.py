@@ -14,6 +14,7 @@ from typing import Any
 from steppingstones.evidence.funnel import funnel_svg
 from steppingstones.evidence.meta import (
     EffectSizes,
+    MetaInputError,
     MetaResult,
     back_transform,
     escalc,
@@ -88,7 +89,17 @@ def effects_of(
 ) -> tuple[StudyTable, EffectSizes]:
     table = read_study_table(_csv(columns, rows), measure)
     values: dict[str, Any] = dict(table.columns)
-    return table, escalc(measure, labels=table.labels, **values)
+    try:
+        return table, escalc(measure, labels=table.labels, **values)
+    except MetaInputError as error:
+        raise _in_file(error, table) from error
+
+
+def _in_file(error: MetaInputError, table: StudyTable) -> MetaFileError:
+    """The engine counts studies from 1; a person reads the table, whose header is row 1."""
+    if error.row is None or not 1 <= error.row <= len(table.labels):
+        return MetaFileError(str(error))
+    return MetaFileError(f"row {error.row + 1} ({table.labels[error.row - 1]}): {error.message}")
 
 
 def analyse(
@@ -103,7 +114,10 @@ def analyse(
     """The report of one analysis; raises ``MetaFileError``/``MetaInputError`` with the row."""
     table, effects = effects_of(columns, rows, measure)
     test = "knha" if hksj else "z"
-    result = rma(effects, method=method, test=test)
+    try:
+        result = rma(effects, method=method, test=test)
+    except MetaInputError as error:
+        raise _in_file(error, table) from error
     report = result_dict(result, measure)
     report["studies"] = [
         {"study": label, "yi": float(y), "vi": float(v)}
