@@ -6,4 +6,7 @@ class EvidenceConfig(AppConfig):
     label = "evidence"
 
     def ready(self) -> None:
-        from steppingstones.evidence import demo_load  # noqa: F401 (register the demo part)
+        from steppingstones.evidence import (  # noqa: F401 (register the demo part and jobs)
+            demo_load,
+            jobs,
+        )

@@ -50,7 +50,15 @@ METHOD_NAMES = {
 class ReviewForm(forms.ModelForm):
     class Meta:
         model = Review
-        fields = ["title", "slug", "kind", "question", "framework", "registration"]
+        fields = [
+            "title",
+            "slug",
+            "kind",
+            "question",
+            "framework",
+            "registration",
+            "dual_screening",
+        ]
         help_texts = {"slug": "Short name used in addresses and citation keys, e.g. integrated."}
         widgets = {"question": forms.Textarea(attrs={"rows": 3})}
 
@@ -68,6 +76,24 @@ class ReviewForm(forms.ModelForm):
                 + ", ".join(k for k, parts in FRAMEWORK_PARTS.items() if part in parts),
             )
         self.framework_default = framework
+        self.fields["criteria_text"] = forms.CharField(
+            label="Eligibility criteria",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 5}),
+            initial="\n".join(self.instance.criteria),
+            help_text="One a line, e.g. “Not about pregnant or postnatal women”. Each is an "
+            "exclusion reason in screening and in the PRISMA diagram.",
+        )
+        for name, label in (
+            ("include_keywords", "Inclusion keywords"),
+            ("exclude_keywords", "Exclusion keywords"),
+        ):
+            self.fields[f"{name}_text"] = forms.CharField(
+                label=label,
+                required=False,
+                initial=", ".join(getattr(self.instance, name)),
+                help_text="Separated by commas; highlighted in titles and abstracts.",
+            )
 
     def clean_slug(self) -> str:
         slug: str = self.cleaned_data["slug"]
@@ -78,6 +104,14 @@ class ReviewForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Review:
         self.instance.study = self.study
+        self.instance.criteria = [
+            line.strip()
+            for line in self.cleaned_data.get("criteria_text", "").splitlines()
+            if line.strip()
+        ]
+        for name in ("include_keywords", "exclude_keywords"):
+            text = self.cleaned_data.get(f"{name}_text", "")
+            setattr(self.instance, name, [w.strip() for w in text.split(",") if w.strip()])
         parts = FRAMEWORK_PARTS.get(self.cleaned_data.get("framework") or "", ())
         self.instance.framework_answers = {
             part: self.cleaned_data[f"part_{part}"].strip()

@@ -36,6 +36,17 @@ class Review(models.Model):
     )
     framework_answers = models.JSONField(default=dict, blank=True)
     registration = models.CharField("Registration number", max_length=100, blank=True)
+    criteria = models.JSONField(
+        "Eligibility criteria",
+        default=list,
+        blank=True,
+        help_text="Each criterion is also an exclusion reason in screening.",
+    )
+    dual_screening = models.BooleanField(
+        "Two reviewers screen every record (blinded)", default=True
+    )
+    include_keywords = models.JSONField(default=list, blank=True)
+    exclude_keywords = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     next_ref = models.JSONField(default=dict, blank=True)
 
@@ -60,6 +71,181 @@ class Review(models.Model):
         locked.save(update_fields=["next_ref"])
         self.next_ref = locked.next_ref
         return f"{prefix}-{number}"
+
+
+class Source(models.Model):
+    """Where records came from: a database or register searched, or another method."""
+
+    class Kind(models.TextChoices):
+        DATABASE = "database", "Database"
+        REGISTER = "register", "Register"
+        OTHER = "other", "Other method (websites, organisations, citation searching)"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="sources")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DATABASE)
+    search_string = models.TextField(blank=True)
+    searched_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["review", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "name"], name="source_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="batches")
+    filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=20)
+    encoding = models.CharField(max_length=20)
+    record_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.record_count} records)"
+
+
+class Record(models.Model):
+    """One search result, as imported; duplicates point at the record they were merged into."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="records")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
+    number = models.PositiveIntegerField()
+    title = models.TextField(blank=True)
+    abstract = models.TextField(blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    journal = models.CharField(max_length=500, blank=True)
+    journal_abbrev = models.CharField(max_length=200, blank=True)
+    volume = models.CharField(max_length=50, blank=True)
+    issue = models.CharField(max_length=50, blank=True)
+    pages = models.CharField(max_length=50, blank=True)
+    doi = models.CharField(max_length=300, blank=True, db_index=True)
+    pmid = models.CharField(max_length=20, blank=True, db_index=True)
+    keywords = models.JSONField(default=list, blank=True)
+    record_type = models.CharField(max_length=30, blank=True)
+    url = models.CharField(max_length=1000, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
+    priority = models.FloatField(default=0.0, db_index=True)
+    included_study = models.ForeignKey(
+        "IncludedStudy", on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+    )
+
+    class Meta:
+        ordering = ["review", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "number"], name="record_number_unique"),
+        ]
+        indexes = [models.Index(fields=["review", "duplicate_of", "-priority"])]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title[:60]}"
+
+    @property
+    def first_author(self) -> str:
+        return self.authors[0].split(",")[0] if self.authors else ""
+
+
+class DuplicateGroup(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "To check"
+        MERGED = "merged", "Merged"
+        SPLIT = "split", "Not duplicates"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="duplicate_groups")
+    records = models.ManyToManyField(Record, related_name="duplicate_groups")
+    reason = models.CharField(max_length=20)
+    score = models.FloatField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    automatic = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["review", "-score", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.reason} group ({self.score:.2f})"
+
+
+class ScreeningDecision(models.Model):
+    """One reviewer's decision on one record at one stage; a resolution settles a conflict."""
+
+    class Stage(models.TextChoices):
+        TITLE_ABSTRACT = "title-abstract", "Title and abstract"
+        FULL_TEXT = "full-text", "Full text"
+
+    class Decision(models.TextChoices):
+        INCLUDE = "include", "Include"
+        EXCLUDE = "exclude", "Exclude"
+        MAYBE = "maybe", "Maybe"
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="decisions")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    note = models.TextField(blank=True)
+    is_resolution = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["record", "stage", "decided_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "stage", "reviewer", "is_resolution"],
+                name="one_decision_per_reviewer_stage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.record} ({self.stage})"
+
+
+class FullText(models.Model):
+    record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="full_text")
+    file = models.CharField(max_length=200, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    not_retrieved = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Full text of {self.record}"
+
+
+class PrismaOverride(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="prisma_overrides")
+    box = models.CharField(max_length=80)
+    value = models.PositiveIntegerField()
+    note = models.TextField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "box"], name="prisma_override_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.box} = {self.value}"
 
 
 class IncludedStudy(models.Model):

@@ -2,6 +2,7 @@ from django.urls import path
 
 from steppingstones.evidence import views
 from steppingstones.evidence import views_extraction as extraction
+from steppingstones.evidence import views_screening as screening
 
 R = "<slug:review>/"
 S = R + "studies/<str:ref>/"
@@ -14,6 +15,32 @@ urlpatterns = [
     path(R + "studies/new/", views.study_add, name="evidence_study_add"),
     path(S, views.study_detail, name="evidence_study"),
     path(S + "edit/", views.study_edit, name="evidence_study_edit"),
+    # sources, import, duplicates, screening, PRISMA
+    path(R + "sources/", screening.sources, name="evidence_sources"),
+    path(R + "import/", screening.import_upload, name="evidence_import"),
+    path(R + "import/confirm/", screening.import_confirm, name="evidence_import_confirm"),
+    path(R + "duplicates/", screening.duplicates, name="evidence_duplicates"),
+    path(
+        R + "duplicates/<int:group>/", screening.duplicate_group, name="evidence_duplicate_group"
+    ),
+    path(R + "screening/", screening.screening_overview, name="evidence_screening"),
+    path(R + "screen/<str:stage>/", screening.screen, name="evidence_screen"),
+    path(R + "screen/<str:stage>/undo/", screening.undo, name="evidence_screen_undo"),
+    path(R + "conflicts/<str:stage>/", screening.conflicts, name="evidence_conflicts"),
+    path(R + "conflicts/<str:stage>/resolve/", screening.resolve, name="evidence_resolve"),
+    path(R + "records/", screening.records, name="evidence_records"),
+    path(R + "records/<int:number>/full-text/", screening.full_text, name="evidence_full_text"),
+    path(
+        R + "records/<int:number>/full-text.pdf",
+        screening.full_text_file,
+        name="evidence_full_text_file",
+    ),
+    path(R + "prisma/", screening.prisma_page, name="evidence_prisma"),
+    path(R + "prisma.<str:fmt>", screening.prisma_file, name="evidence_prisma_file"),
+    path(
+        R + "export/<str:which>.<str:fmt>", screening.export_records, name="evidence_export"
+    ),
+    path(R + "decisions.csv", screening.decision_log, name="evidence_decision_log"),
     # extraction and appraisal
     path(R + "extraction/form/", extraction.form_design, name="evidence_form"),
     path(R + "extraction/", extraction.extraction_overview, name="evidence_extraction"),
