@@ -275,3 +275,15 @@ def test_the_queue_follows_the_model_after_retraining(world, login, review) -> N
     assert priorities[7] > priorities[6]
     nxt = services.next_for(review, "title-abstract", world["users"]["researcher"])
     assert nxt is not None and nxt.number not in (1, 4)
+
+
+def test_a_500_mb_upload_is_refused_before_it_is_read(world, login, review) -> None:
+    client = login(world["users"]["researcher"])
+    response = client.post(
+        url("evidence_import"),
+        {"source": review.sources.first().pk, "file": _upload("huge.ris", b"TY  - JOUR\n")},
+        CONTENT_LENGTH=str(500 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert "accepts at most 201 MB" in response.content.decode()
+    assert Record.objects.filter(review=review).count() == 8

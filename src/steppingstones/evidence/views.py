@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from steppingstones.core.middleware import upload_limit
 from steppingstones.core.policy import Access, study_view
 from steppingstones.evidence import cerqual, charting, pooling
 from steppingstones.evidence.figures import svg_to
@@ -251,6 +252,7 @@ def _save_analysis(form: MetaAnalysisForm, review: Review) -> MetaAnalysis | Non
     return analysis
 
 
+@upload_limit(6 * 1024 * 1024)
 @study_view("area:evidence")
 @require_http_methods(["GET", "POST"])
 def meta_add(request: HttpRequest, access: Access, review: str) -> HttpResponse:

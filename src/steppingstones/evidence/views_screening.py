@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from steppingstones.core.jobs import start_job
+from steppingstones.core.middleware import upload_limit
 from steppingstones.core.models import Job
 from steppingstones.core.policy import Access, study_view
 from steppingstones.evidence import (
@@ -138,6 +139,7 @@ def _preview_path(token: str) -> Path:
     return path
 
 
+@upload_limit(MAX_REFERENCE_FILE_BYTES + 1024 * 1024)
 @study_view("area:evidence")
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, access: Access, review: str) -> HttpResponse:
@@ -557,6 +559,7 @@ class FullTextForm(forms.Form):
         return cleaned
 
 
+@upload_limit(MAX_FULL_TEXT_BYTES + 1024 * 1024)
 @study_view("area:evidence")
 @require_http_methods(["GET", "POST"])
 def full_text(request: HttpRequest, access: Access, review: str, number: int) -> HttpResponse:
