@@ -30,6 +30,22 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("evidence_review", MIXED, READERS),
     ("evidence_review", SCOPING, READERS),
     ("evidence_review_edit", MIXED, WRITERS),
+    ("evidence_sources", MIXED, READERS),
+    ("evidence_import", MIXED, WRITERS),
+    ("evidence_duplicates", MIXED, READERS),
+    ("evidence_screening", MIXED, READERS),
+    ("evidence_screen", {**MIXED, "stage": "title-abstract"}, READERS),
+    ("evidence_screen", {**MIXED, "stage": "full-text"}, READERS),
+    ("evidence_conflicts", {**MIXED, "stage": "title-abstract"}, READERS),
+    ("evidence_records", MIXED, READERS),
+    ("evidence_prisma", MIXED, READERS),
+    ("evidence_prisma", SCOPING, READERS),
+    ("evidence_prisma_file", {**MIXED, "fmt": "csv"}, READERS),
+    ("evidence_prisma_file", {**MIXED, "fmt": "svg"}, READERS),
+    ("evidence_export", {**MIXED, "which": "included", "fmt": "ris"}, READERS),
+    ("evidence_export", {**MIXED, "which": "excluded", "fmt": "bib"}, READERS),
+    ("evidence_export", {**MIXED, "which": "all", "fmt": "csv"}, READERS),
+    ("evidence_decision_log", MIXED, READERS),
     ("evidence_study_add", MIXED, WRITERS),
     ("evidence_study", STUDY, READERS),
     ("evidence_study_edit", STUDY, WRITERS),
@@ -133,3 +149,42 @@ def test_unknown_tools_formats_and_references_are_404(reviews, login) -> None:
         "/s/alpha/evidence/nope/",
     ]:
         assert client.get(url).status_code == 404, url
+
+
+def test_record_pages_check_access(reviews, login) -> None:
+    from steppingstones.evidence import services
+    from steppingstones.evidence.models import DuplicateGroup, Review
+
+    review = Review.objects.get(study=reviews["alpha"], slug="integrated")
+    group = DuplicateGroup.objects.filter(review=review).first()
+    states = services.states_for(review, "title-abstract")
+    sought = next(pk for pk, state in states.items() if state == "included")
+    number = services.screenable(review).get(pk=sought).number
+    urls = [
+        reverse(
+            "evidence_duplicate_group",
+            kwargs={"study_slug": "alpha", "review": "integrated", "group": group.pk},
+        ),
+        reverse(
+            "evidence_full_text",
+            kwargs={"study_slug": "alpha", "review": "integrated", "number": number},
+        ),
+    ]
+    for url in urls:
+        for who in EVERYONE:
+            status = login(reviews["users"][who]).get(url).status_code
+            assert status == (200 if who in READERS else 404), f"{who} on {url}"
+
+
+def test_posting_decisions_needs_write(reviews, login) -> None:
+    from steppingstones.evidence.models import ScreeningDecision
+
+    before = ScreeningDecision.objects.count()
+    url = reverse(
+        "evidence_screen",
+        kwargs={"study_slug": "alpha", "review": "integrated", "stage": "title-abstract"},
+    )
+    for who in ("auditor", "advisory-group-member", "other-study-manager"):
+        response = login(reviews["users"][who]).post(url, {"record": 1, "decision": "include"})
+        assert response.status_code == 404, who
+    assert ScreeningDecision.objects.count() == before

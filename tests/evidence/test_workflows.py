@@ -327,3 +327,12 @@ def test_the_demo_reviews_hold_what_every_page_needs(reviews) -> None:
     assert resolve(reviews["alpha"], "integrated/MA-2") is not None
     assert resolve(reviews["alpha"], "integrated/MA-9") is None
     assert resolve(reviews["alpha"], "nonsense") is None
+    # the screening half: five sources, duplicates merged, two reviewers part-way, conflicts
+    from steppingstones.evidence import services
+
+    assert review.sources.count() == 5
+    assert review.records.count() == 300
+    assert review.records.filter(duplicate_of__isnull=False).count() > 30
+    states = services.states_for(review, "title-abstract")
+    assert "conflict" in states.values() and "unscreened" in states.values()
+    assert "awaiting second reviewer" in states.values()

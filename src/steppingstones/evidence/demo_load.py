@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,7 +12,7 @@ from steppingstones.core.demo import DEMO_SEED, DemoStudy
 from steppingstones.core.demo_load import demo_part
 from steppingstones.core.models import Study
 from steppingstones.core.progress import Progress
-from steppingstones.evidence import appraisal, extraction, pooling
+from steppingstones.evidence import appraisal, demo_records, extraction, pooling, services
 from steppingstones.evidence.demo import DemoEvidence, DemoStudyRecord, build_evidence
 from steppingstones.evidence.models import (
     Appraisal,
@@ -24,8 +25,10 @@ from steppingstones.evidence.models import (
     QualitativeFinding,
     Review,
     ReviewFinding,
+    Source,
     Theme,
 )
+from steppingstones.evidence.services import FULL_TEXT, TITLE_ABSTRACT
 
 COMPONENT_KEYS = ("methodological_limitations", "coherence", "adequacy", "relevance")
 
@@ -79,6 +82,7 @@ def store_reviews(study: Study, *, reviewers: tuple[Any, Any], progress: Progres
     _synthesis(review, demo, included)
     _extractions(review, demo, included, reviewers)
     _appraisals(review, demo, included, reviewers)
+    _screening(review, reviewers, progress)
     _scoping(study, demo, progress)
 
 
@@ -330,3 +334,78 @@ def _appraisals(
                 reviewer=first,
                 answers={f"D{n}": rng.choice(scale[:4] if n != 5 else scale) for n in range(1, 8)},
             )
+
+
+SOURCE_KINDS = {"Citation searching": Source.Kind.OTHER}
+EXCLUSION_REASONS = [
+    "Not about pregnant or postnatal women who use drugs",
+    "No integrated or collocated model of care",
+    "Not primary research",
+    "No relevant outcome or experience reported",
+]
+
+
+def _screening(review: Review, reviewers: tuple[Any, Any], progress: Progress) -> None:
+    """Synthetic search results from five sources, de-duplicated, part-screened by both
+    reviewers at title and abstract (a few conflicts left for a third reviewer) and a few
+    full texts assessed."""
+    review.criteria = EXCLUSION_REASONS
+    review.include_keywords = ["integrated", "collocated", "opioid", "pregnan"]
+    review.exclude_keywords = ["rodent", "adolescent"]
+    review.save()
+    demo = demo_records.build_demo_records(DEMO_SEED, 300)
+    by_source: dict[str, list[demo_records.DemoRecord]] = {}
+    for record in demo:
+        by_source.setdefault(record.source, []).append(record)
+    relevant: dict[str, bool] = {}
+    for name, records in by_source.items():
+        source = Source.objects.create(
+            review=review,
+            name=name,
+            kind=SOURCE_KINDS.get(name, Source.Kind.DATABASE),
+            search_string="(pregnan* OR perinatal) AND (opioid* OR substance use) AND "
+            "(integrated OR collocated) [synthetic demo search]",
+            searched_on=date(2023, 3, 1),
+        )
+        batch = services.store_references(
+            review,
+            source,
+            [record.reference() for record in records],
+            filename=f"{name.lower().replace(' ', '-')}-demo.ris",
+            file_format="ris",
+            encoding="utf-8",
+            warnings=[],
+            user=reviewers[0],
+        )
+        for stored, record in zip(batch.records.order_by("number"), records, strict=True):
+            relevant[str(stored.pk)] = record.relevant
+    services.find_and_store_duplicates(review, automatic=True)
+    rng = random.Random(DEMO_SEED)
+    first, second = reviewers
+    queue = list(services.screenable(review).order_by("number"))
+    rng.shuffle(queue)
+    for position, record in enumerate(queue[:150]):
+        truth = "include" if relevant[str(record.pk)] else "exclude"
+        reason = "" if truth == "include" else rng.choice(EXCLUSION_REASONS)
+        services.decide(record, stage=TITLE_ABSTRACT, user=first, decision=truth, reason=reason)
+        if position < 110:
+            theirs = truth
+            if rng.random() < 0.07:
+                theirs = "maybe" if truth == "include" else "include"
+            services.decide(record, stage=TITLE_ABSTRACT, user=second, decision=theirs)
+    services.rank(review)
+    states = services.states_for(review, TITLE_ABSTRACT)
+    included = [r for r in queue if states.get(r.pk) == "included"]
+    studies = list(review.studies.filter(design=IncludedStudy.Design.QUANTITATIVE))
+    for number, record in enumerate(included[:6]):
+        if number < 4 and number < len(studies):
+            record.included_study = studies[number]
+            record.save(update_fields=["included_study"])
+            decision, reason = "include", ""
+        else:
+            decision, reason = "exclude", EXCLUSION_REASONS[1]
+        for reviewer in reviewers:
+            services.decide(
+                record, stage=FULL_TEXT, user=reviewer, decision=decision, reason=reason
+            )
+    progress.advance()
