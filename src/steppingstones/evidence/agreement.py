@@ -39,8 +39,7 @@ DECISIONS: tuple[str, ...] = ("include", "exclude", "maybe")
 def _check_lengths(first: Sequence[str], second: Sequence[str]) -> None:
     if len(first) != len(second):
         raise ValueError(
-            f"the two raters must rate the same items: {len(first)} ratings against "
-            f"{len(second)}"
+            f"the two raters must rate the same items: {len(first)} ratings against {len(second)}"
         )
 
 
@@ -93,7 +92,7 @@ class PairAgreement:
     reviewer_b: str
     records_in_common: int
     agreed: int
-    percent: float | None  # 0-100; None when they screened no record in common
+    percent: float  # 0-100
     kappa: float | None  # None when undefined (see the module docstring)
     conflicts: list[str] = field(default_factory=list)  # record ids they decided differently
 
@@ -120,10 +119,10 @@ def pairwise(
     "maybe" is a category of its own by default; ``maybe_as="include"`` (or ``"exclude"``)
     counts it as that decision, e.g. to measure agreement on "goes forward to full text".
 
-    Returns one :class:`PairAgreement` per pair of reviewers, pairs in alphabetical order
-    (``reviewer_a`` < ``reviewer_b``), including pairs who screened nothing in common
-    (``records_in_common=0``, ``percent`` and ``kappa`` ``None``). ``conflicts`` lists the
-    records they decided differently, in the order the records first appear in
+    Returns one :class:`PairAgreement` per pair of reviewers who screened at least one
+    record in common (a pair with nothing in common has no agreement to report and is left
+    out), pairs in alphabetical order (``reviewer_a`` < ``reviewer_b``). ``conflicts``
+    lists the records they decided differently, in the order the records first appear in
     ``decisions``.
     """
     if maybe_as not in (None, *DECISIONS):
@@ -146,12 +145,12 @@ def pairwise(
         second = by_reviewer[reviewer_b]
         smaller, larger = (first, second) if len(first) <= len(second) else (second, first)
         common = sorted((r for r in smaller if r in larger), key=order.__getitem__)
+        if not common:
+            continue
         ratings_a = [first[record] for record in common]
         ratings_b = [second[record] for record in common]
         conflicts = [
-            record
-            for record, a, b in zip(common, ratings_a, ratings_b, strict=True)
-            if a != b
+            record for record, a, b in zip(common, ratings_a, ratings_b, strict=True) if a != b
         ]
         results.append(
             PairAgreement(
@@ -159,7 +158,7 @@ def pairwise(
                 reviewer_b=reviewer_b,
                 records_in_common=len(common),
                 agreed=len(common) - len(conflicts),
-                percent=percent_agreement(ratings_a, ratings_b),
+                percent=100.0 * (len(common) - len(conflicts)) / len(common),
                 kappa=cohen_kappa(ratings_a, ratings_b, categories),
                 conflicts=conflicts,
             )

@@ -351,7 +351,7 @@ def _screening(review: Review, reviewers: tuple[Any, Any], progress: Progress) -
     full texts assessed."""
     review.criteria = EXCLUSION_REASONS
     review.include_keywords = ["integrated", "collocated", "opioid", "pregnan"]
-    review.exclude_keywords = ["rodent", "adolescent"]
+    review.exclude_keywords = ["rats", "adolescent"]
     review.save()
     demo = demo_records.build_demo_records(DEMO_SEED, 300)
     by_source: dict[str, list[demo_records.DemoRecord]] = {}

@@ -22,11 +22,11 @@ RIS (one tag per line, records ended by ``ER``; lines end in ``\\n``, so open th
 (``JO`` for a whole book, where ``T2`` would mean its series), ``J2`` for the
 abbreviation, ``PY``, ``VL``, ``IS``, ``SP``/``EP`` split from the page range (a single page
 or article number goes in ``SP``), ``AB``, ``KW`` per keyword, ``DO``, ``UR``, ``LA``, and
-the PMID as the note ``N1  - PMID: 123`` (there is no standard PMID tag; the note is what
-EBSCO and Zotero write, and it does not claim, as ``AN`` with ``DB  - PubMed`` would, that
-the record came from PubMed). Values are written on one line: runs of whitespace (the line
-breaks of a multi-paragraph abstract included) become one space, so no value can start a
-new tag line. A keyword holding ``;`` comes back as two keywords.
+the PMID as the note ``N1  - PMID: 123`` (RIS has no PMID tag; a ``PMID:`` note is how
+several databases carry it and where the project's parser finds it, while ``AN`` with
+``DB  - PubMed`` would claim that the record came from PubMed). Values are written on one
+line: runs of whitespace (the line breaks of a multi-paragraph abstract included) become
+one space, so no value can start a new tag line. A keyword holding ``;`` comes back as two keywords.
 
 BibTeX (UTF-8, for biblatex/biber or a UTF-8 BibTeX): a unique key per entry from the first
 author's surname (ASCII letters and digits), the year (``nd`` without one) and a letter:
@@ -102,7 +102,8 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 """The CSV columns, in order, before any extra columns."""
 
-Record = Reference | Mapping[str, Any]
+ReferenceLike = Reference | Mapping[str, Any]
+"""What the writers take: a :class:`Reference`, or a mapping with its keys."""
 
 _WS = re.compile(r"\s+")
 # The page-range dashes the parsers accept (normalise_pages): hyphens, en/em dashes, minus.
@@ -114,14 +115,14 @@ _KEY_CHARS = re.compile(r"[^A-Za-z0-9]")
 # Letters that Unicode does not decompose into an ASCII letter plus an accent.
 _KEY_LETTERS = str.maketrans(
     {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
-     "ß": "ss", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i"}
+     "ß": "ss", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "\u0131": "i"}
 )  # fmt: skip
 
 
 # --- shared ------------------------------------------------------------------------------
 
 
-def _fields(record: Record) -> dict[str, Any]:
+def _fields(record: ReferenceLike) -> dict[str, Any]:
     if isinstance(record, Reference):
         return record.to_dict()
     if isinstance(record, Mapping):
@@ -184,7 +185,7 @@ def _ris_tags(fields: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
     yield "N1", f"PMID: {pmid}" if pmid else None
 
 
-def write_ris(references: Iterable[Record], handle: IO[str]) -> int:
+def write_ris(references: Iterable[ReferenceLike], handle: IO[str]) -> int:
     """Write ``references`` to ``handle`` as RIS; return the number of records written."""
     count = 0
     for record in references:
@@ -321,7 +322,7 @@ def _bibtex_fields(fields: Mapping[str, Any], kind: str) -> Iterator[tuple[str, 
     yield "abstract", latex_escape(abstract) if abstract else None
 
 
-def write_bibtex(references: Iterable[Record], handle: IO[str]) -> int:
+def write_bibtex(references: Iterable[ReferenceLike], handle: IO[str]) -> int:
     """Write ``references`` to ``handle`` as BibTeX; return the number of entries written."""
     used: set[str] = set()
     next_letter: dict[str, int] = {}
@@ -357,12 +358,12 @@ def _csv_cell(value: Any) -> Any:
 
 
 def write_csv(
-    records: Iterable[Record], handle: IO[str], extra_columns: Sequence[str] = ()
+    records: Iterable[ReferenceLike], handle: IO[str], extra_columns: Sequence[str] = ()
 ) -> int:
     """Write ``records`` as CSV: :data:`CSV_COLUMNS`, then ``extra_columns`` taken from each
     record's mapping (empty for a :class:`Reference`, or where a key is missing). Returns
     the number of rows written. Cells are made safe to open in a spreadsheet."""
-    extras = list(extra_columns)
+    extras = [extra_columns] if isinstance(extra_columns, str) else list(extra_columns)
     clashes = sorted(set(extras) & set(CSV_COLUMNS))
     if clashes:
         raise ValueError(f"extra columns repeat standard ones: {', '.join(clashes)}")
@@ -385,6 +386,7 @@ __all__ = [
     "BIBTEX_TYPES",
     "CSV_COLUMNS",
     "RIS_TYPES",
+    "ReferenceLike",
     "latex_escape",
     "write_bibtex",
     "write_csv",
