@@ -27,6 +27,17 @@ PAGES = [
     R + "meta/new/",
     R + "synthesis/",
     R + "synthesis/findings/QF-1/",
+    R + "sources/",
+    R + "import/",
+    R + "duplicates/",
+    R + "screening/",
+    R + "screen/title-abstract/",
+    R + "screen/full-text/",
+    R + "conflicts/title-abstract/",
+    R + "records/",
+    R + "records/?state=conflict",
+    R + "prisma/",
+    "guidance/prisma/",
     "guidance/",
     "guidance/charting/",
     "guidance/studies/S-1/chart/",
@@ -81,4 +92,37 @@ def test_a_researcher_runs_a_meta_analysis_and_sees_the_forest_plot(page) -> Non
     page.wait_for_url("**/meta/MA-*/")
     assert "DL model, k = 3" in page.inner_text("main")
     assert page.locator("svg.forest").count() == 1
+    assert_accessible(page)
+
+
+def test_screening_by_keyboard_with_undo(page) -> None:
+    sign_in(page, "researcher")
+    page.goto("/s/demo/evidence/integrated/screen/title-abstract/")
+    first = page.inner_text("#record-title")
+    before = page.inner_text("#progress-text")
+    with page.expect_navigation():
+        page.keyboard.press("e")
+    assert page.inner_text("#record-title") != first
+    assert page.inner_text("#progress-text") != before
+    second = page.inner_text("#record-title")
+    with page.expect_navigation():
+        page.keyboard.press("i")
+    with page.expect_navigation():
+        page.keyboard.press("u")  # takes back the include
+    assert page.inner_text("#record-title") == second
+    assert "undone" in page.inner_text("main")
+    # typing a note with the letter e in it decides nothing
+    page.fill("#note", "see the methods")
+    assert page.inner_text("#record-title") == second
+    assert_accessible(page)
+    assert page.console_errors == []
+
+
+def test_a_duplicate_group_is_checked_side_by_side(page) -> None:
+    sign_in(page, "researcher")
+    page.goto("/s/demo/evidence/integrated/duplicates/")
+    links = page.locator("main table a[href*='/duplicates/']")
+    assert links.count() > 0, "the demo leaves fuzzy duplicate groups for a person to check"
+    links.first.click()
+    assert "Are these the same publication?" in page.inner_text("h1")
     assert_accessible(page)

@@ -379,7 +379,11 @@ def _screening(review: Review, reviewers: tuple[Any, Any], progress: Progress) -
         )
         for stored, record in zip(batch.records.order_by("number"), records, strict=True):
             relevant[str(stored.pk)] = record.relevant
-    services.find_and_store_duplicates(review, automatic=True)
+    # Exact identifier matches are merged; fuzzy ones are left for a person to check.
+    services.find_and_store_duplicates(review, automatic=False)
+    for group in review.duplicate_groups.filter(reason__in=["doi", "pmid"]):
+        members = list(group.records.order_by("number"))
+        services.merge(group, primary=members[0], user=None)
     rng = random.Random(DEMO_SEED)
     first, second = reviewers
     queue = list(services.screenable(review).order_by("number"))

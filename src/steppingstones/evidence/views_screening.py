@@ -308,15 +308,18 @@ def highlight(text: str, include: list[str], exclude: list[str]) -> SafeString:
         return mark_safe(safe)  # noqa: S308 (escaped above)
     kinds = {escape(w).lower(): kind for w, kind in words}
     pattern = re.compile(
-        r"\b(" + "|".join(re.escape(escape(w)) for w, _ in sorted(words, key=lambda x: -len(x[0])))
-        + r")",
+        r"\b("
+        + "|".join(re.escape(escape(w)) for w, _ in sorted(words, key=lambda x: -len(x[0])))
+        + r")(\w*)",
         re.IGNORECASE,
     )
 
     def mark(match: re.Match[str]) -> str:
         kind = kinds.get(match.group(1).lower(), "include")
         sign = "+" if kind == "include" else "−"
-        return f'<mark class="kw-{kind}">{match.group(1)}<span class="visually-hidden"> ({sign})</span></mark>'
+        word = match.group(1) + match.group(2)
+        hidden = f'<span class="visually-hidden"> ({sign})</span>'
+        return f'<mark class="kw-{kind}">{word}{hidden}</mark>'
 
     return mark_safe(pattern.sub(mark, safe))  # noqa: S308 (escaped above)
 
