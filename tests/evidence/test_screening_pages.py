@@ -35,8 +35,14 @@ def url(name: str, **kwargs: Any) -> str:
 def ris(*records: tuple[str, str, int, str]) -> bytes:
     lines = []
     for title, author, year, doi in records:
-        lines += ["TY  - JOUR", f"AU  - {author}", f"TI  - {title}", f"PY  - {year}",
-                  "JO  - Journal of Perinatal Care", f"AB  - About {title.lower()}."]  # fmt: skip
+        lines += [
+            "TY  - JOUR",
+            f"AU  - {author}",
+            f"TI  - {title}",
+            f"PY  - {year}",
+            "JO  - Journal of Perinatal Care",
+            f"AB  - About {title.lower()}.",
+        ]
         if doi:
             lines.append(f"DO  - {doi}")
         lines.append("ER  - ")
@@ -67,9 +73,14 @@ def review(world) -> Review:
     embase = Source.objects.create(review=review, name="Embase")
     for source, items in [
         (medline, [(t, f"Author{i}, A", 2010 + i, f"10.5555/x{i}") for i, t in enumerate(TOPICS)]),
-        (embase, [(TOPICS[0].upper(), "Author0, A", 2010, ""), (TOPICS[3], "Author3, A", 2013,
-                   "10.5555/x3")]),
-    ]:  # fmt: skip
+        (
+            embase,
+            [
+                (TOPICS[0].upper(), "Author0, A", 2010, ""),
+                (TOPICS[3], "Author3, A", 2013, "10.5555/x3"),
+            ],
+        ),
+    ]:
         result = references.parse(ris(*items), format="ris", filename=f"{source.name}.ris")
         services.store_references(
             review,
@@ -92,8 +103,10 @@ def run_jobs() -> None:
 def test_import_previews_then_stores_everything_in_the_background(world, login, review) -> None:
     client = login(world["users"]["researcher"])
     source = review.sources.get(name="MEDLINE")
-    data = (FIXTURES / "pubmed.nbib").read_bytes() if (FIXTURES / "pubmed.nbib").exists() else ris(
-        ("Extra study", "Zed, Z", 2020, "")
+    data = (
+        (FIXTURES / "pubmed.nbib").read_bytes()
+        if (FIXTURES / "pubmed.nbib").exists()
+        else ris(("Extra study", "Zed, Z", 2020, ""))
     )
     page = client.post(
         url("evidence_import"),
@@ -163,7 +176,7 @@ def test_duplicates_are_found_merged_and_counted_per_source(world, login, review
     run_jobs()
     assert not DuplicateGroup.objects.filter(review=review, status="pending").exists()
     page = client.get(url("evidence_duplicates")).content.decode()
-    assert "<th scope=\"row\">Embase</th><td>2</td><td>1</td>" in page
+    assert '<th scope="row">Embase</th><td>2</td><td>1</td>' in page
 
 
 def _decide(client, stage: str, number: int, decision: str, reason: str = "") -> Any:
@@ -193,7 +206,9 @@ def test_blinded_dual_screening_conflicts_resolution_and_kappa(world, login, rev
     overview = first.get(url("evidence_screening")).content.decode()
     expected = cohen_kappa_score(mine, theirs)
     assert f"{expected:.2f}" in overview
-    third.post(url("evidence_resolve", stage="title-abstract"), {"record": 3, "decision": "include"})
+    third.post(
+        url("evidence_resolve", stage="title-abstract"), {"record": 3, "decision": "include"}
+    )
     third.post(
         url("evidence_resolve", stage="title-abstract"),
         {"record": 8, "decision": "exclude", "reason": "Wrong population"},
@@ -239,7 +254,9 @@ def test_full_text_inclusion_makes_an_included_study_and_the_prisma_flow(
         assert text in svg
     rows = {
         row[0]: row[1]
-        for row in csv.reader(io.StringIO(client.get(url("evidence_prisma_file", fmt="csv")).content.decode()))
+        for row in csv.reader(
+            io.StringIO(client.get(url("evidence_prisma_file", fmt="csv")).content.decode())
+        )
     }
     assert rows["Records screened"] == "8"
     assert rows["Records excluded"] == "4"

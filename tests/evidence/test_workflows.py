@@ -37,14 +37,33 @@ BCG = [
     ("Comstock & Webster 1969", 5, 2493, 3, 2338),
     ("Comstock 1976", 27, 16886, 29, 17825),
 ]
-ALLOC = ["random", "random", "random", "random", "alternate", "alternate", "random",
-         "random", "random", "systematic", "systematic", "systematic", "systematic"]  # fmt: skip
+ALLOC = [
+    "random",
+    "random",
+    "random",
+    "random",
+    "alternate",
+    "alternate",
+    "random",
+    "random",
+    "random",
+    "systematic",
+    "systematic",
+    "systematic",
+    "systematic",
+]
 # metafor's rma.uni reference page: res <- rma(ai=tpos, bi=tneg, ci=cpos, di=cneg,
 # data=dat.bcg, measure="RR") prints estimate -0.7145, se 0.1798, ci.lb -1.0669,
 # ci.ub -0.3622, tau^2 0.3132, I^2 92.22%.
 # https://wviechtb.github.io/metafor/reference/rma.uni.html
-METAFOR_REML = {"estimate": -0.7145, "se": 0.1798, "ci_low": -1.0669, "ci_high": -0.3622,
-                "tau2": 0.3132, "i2": 92.22}  # fmt: skip
+METAFOR_REML = {
+    "estimate": -0.7145,
+    "se": 0.1798,
+    "ci_low": -1.0669,
+    "ci_high": -0.3622,
+    "tau2": 0.3132,
+    "i2": 92.22,
+}
 
 
 def url(name: str, **kwargs: Any) -> str:
@@ -72,7 +91,7 @@ def test_a_researcher_sets_up_a_review_and_pools_bcg_as_metafor_does(world, rese
             "framework": "PICO",
             "part_Population": "Adults",
             "question": "Does BCG prevent TB?",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     review = Review.objects.get(study=world["alpha"], slug="bcg")
@@ -85,7 +104,7 @@ def test_a_researcher_sets_up_a_review_and_pools_bcg_as_metafor_does(world, rese
             "method": "REML",
             "table": bcg_csv(),
             "subgroup_column": "alloc",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     analysis = MetaAnalysis.objects.get(review=review)
@@ -194,7 +213,7 @@ def test_the_form_designer_adds_a_table_field_and_refuses_a_broken_one(world, re
             "label": "Doses",
             "kind": "table",
             "columns": "Drug | choice | methadone; buprenorphine\nDose mg | number",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     page = researcher.get(design).content.decode()
@@ -213,9 +232,20 @@ def test_rob2_appraisal_follows_the_tool_and_an_override_needs_a_reason(
     study = IncludedStudy.objects.get(review__slug="integrated", ref="S-2")
     appraise = url("evidence_appraise", review="integrated", ref="S-2", tool="rob2")
     answers = {
-        "1.1": "Y", "1.2": "NI", "1.3": "N", "2.1": "N", "2.2": "N", "2.6": "Y",
-        "3.1": "Y", "4.1": "N", "4.2": "N", "4.3": "N", "5.1": "Y", "5.2": "N", "5.3": "N",
-    }  # fmt: skip
+        "1.1": "Y",
+        "1.2": "NI",
+        "1.3": "N",
+        "2.1": "N",
+        "2.2": "N",
+        "2.6": "Y",
+        "3.1": "Y",
+        "4.1": "N",
+        "4.2": "N",
+        "4.3": "N",
+        "5.1": "Y",
+        "5.2": "N",
+        "5.3": "N",
+    }
     data = {f"item_{key}": value for key, value in answers.items()}
     data["override_D3"] = "high"
     page = researcher.post(appraise, data).content.decode()
@@ -294,7 +324,7 @@ def test_charting_a_document_feeds_the_evidence_map_and_csv(reviews, researcher)
             "document_type": "guideline",
             "audience": "midwives; GPs",
             "themes": [theme.pk],
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     charted = ChartedDocument.objects.get(study=study)

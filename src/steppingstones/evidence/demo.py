@@ -71,7 +71,7 @@ class DemoEvidence:
     charting_themes: tuple[str, ...] = ()
 
 
-QUALITATIVE_FINDINGS = [
+QUALITATIVE_FINDINGS: list[tuple[str, tuple[tuple[str, str], ...]]] = [
     (
         "Women valued seeing the midwife, drug worker and social worker in one place.",
         (("It was all under one roof, I didn't have to tell my story five times.", "6"),),

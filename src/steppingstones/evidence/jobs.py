@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
 from steppingstones.core.jobs import JobProgress, job_kind
 from steppingstones.core.models import Job
@@ -47,7 +46,7 @@ def import_references(job: Job, progress: JobProgress) -> str:
             file_format=result.format,
             encoding=result.encoding,
             warnings=result.warnings,
-            user=get_user_model().objects.filter(pk=job.user_id).first(),
+            user=job.user,
             progress=progress,
         )
     finally:

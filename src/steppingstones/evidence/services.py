@@ -178,9 +178,7 @@ def votes_by_record(review: Review, stage: str) -> dict[int, list[screening_stat
     for record_id, reviewer_id, decision, reason, resolution in rows.values_list(
         "record_id", "reviewer_id", "decision", "reason", "is_resolution"
     ):
-        votes[record_id].append(
-            screening_state.Vote(reviewer_id, decision, reason, resolution)
-        )
+        votes[record_id].append(screening_state.Vote(reviewer_id, decision, reason, resolution))
     return votes
 
 
@@ -303,9 +301,7 @@ def rank(review: Review, *, seed: int = 0, progress: Progress | None = None) -> 
     """Retrain the prioritisation model on every decision so far and store each record's
     priority (higher first). False when there is not yet one relevant and one irrelevant."""
     progress = progress or SilentProgress()
-    records = list(
-        screenable(review).order_by("number").values_list("pk", "title", "abstract")
-    )
+    records = list(screenable(review).order_by("number").values_list("pk", "title", "abstract"))
     votes = votes_by_record(review, TITLE_ABSTRACT)
     labels = [screening_state.training_label(votes.get(pk, [])) for pk, _, _ in records]
     if 1 not in labels or 0 not in labels:

@@ -20,9 +20,7 @@ urlpatterns = [
     path(R + "import/", screening.import_upload, name="evidence_import"),
     path(R + "import/confirm/", screening.import_confirm, name="evidence_import_confirm"),
     path(R + "duplicates/", screening.duplicates, name="evidence_duplicates"),
-    path(
-        R + "duplicates/<int:group>/", screening.duplicate_group, name="evidence_duplicate_group"
-    ),
+    path(R + "duplicates/<int:group>/", screening.duplicate_group, name="evidence_duplicate_group"),
     path(R + "screening/", screening.screening_overview, name="evidence_screening"),
     path(R + "screen/<str:stage>/", screening.screen, name="evidence_screen"),
     path(R + "screen/<str:stage>/undo/", screening.undo, name="evidence_screen_undo"),
@@ -37,9 +35,7 @@ urlpatterns = [
     ),
     path(R + "prisma/", screening.prisma_page, name="evidence_prisma"),
     path(R + "prisma.<str:fmt>", screening.prisma_file, name="evidence_prisma_file"),
-    path(
-        R + "export/<str:which>.<str:fmt>", screening.export_records, name="evidence_export"
-    ),
+    path(R + "export/<str:which>.<str:fmt>", screening.export_records, name="evidence_export"),
     path(R + "decisions.csv", screening.decision_log, name="evidence_decision_log"),
     # extraction and appraisal
     path(R + "extraction/form/", extraction.form_design, name="evidence_form"),

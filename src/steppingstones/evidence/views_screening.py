@@ -4,6 +4,7 @@ aid, the PRISMA 2020 flow diagram and exports."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import uuid
@@ -58,6 +59,13 @@ def _stage(stage: str) -> str:
     return stage
 
 
+def _posted_number(request: HttpRequest) -> int:
+    value = request.POST.get("record", "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
 def _record(review: Review, number: int) -> Record:
     record = Record.objects.filter(review=review, number=number).first()
     if record is None:
@@ -96,8 +104,10 @@ FORMAT_CHOICES = [("", "Detect from the file")] + [
 
 class ImportForm(forms.Form):
     source = forms.ModelChoiceField(queryset=Source.objects.none())
-    file = forms.FileField(help_text="RIS, Web of Science, BibTeX, MEDLINE (.nbib), PubMed XML, "
-                           "EndNote XML or CSV; at most 200 MB.")
+    file = forms.FileField(
+        help_text="RIS, Web of Science, BibTeX, MEDLINE (.nbib), PubMed XML, "
+        "EndNote XML or CSV; at most 200 MB."
+    )
     file_format = forms.ChoiceField(label="Format", choices=FORMAT_CHOICES, required=False)
 
     def __init__(self, *args: Any, review: Review, **kwargs: Any) -> None:
@@ -119,9 +129,7 @@ def sources(request: HttpRequest, access: Access, review: str) -> HttpResponse:
         (source, sum(batch.record_count for batch in source.batches.all()))
         for source in found.sources.prefetch_related("batches")
     ]
-    return render(
-        request, "evidence/sources.html", {"review": found, "rows": rows, "form": form}
-    )
+    return render(request, "evidence/sources.html", {"review": found, "rows": rows, "form": form})
 
 
 def _previews() -> Path:
@@ -159,12 +167,10 @@ def import_upload(request: HttpRequest, access: Access, review: str) -> HttpResp
             detected = chosen or references.detect_format(data, upload.name)
             if detected == "csv":
                 header = data.decode(references.detect_encoding(data), "replace").splitlines()
-                columns = next(iter(__import__("csv").reader(header[:1])), [])
+                columns: list[str] = next(iter(csv.reader(header[:1])), [])
                 mapping = references.guess_mapping(columns)
                 context["mapping"] = mapping
-            result = references.parse(
-                data, format=detected, filename=upload.name, mapping=mapping
-            )
+            result = references.parse(data, format=detected, filename=upload.name, mapping=mapping)
         except references.ReferenceFormatError as error:
             context["error"] = str(error)
             return render(request, "evidence/import.html", context)
@@ -223,7 +229,7 @@ def duplicates(request: HttpRequest, access: Access, review: str) -> HttpRespons
         )
         return redirect("job", access.study.slug, job.pk)
     groups = found.duplicate_groups.prefetch_related("records")
-    counts = {status: 0 for status in DuplicateGroup.Status.values}
+    counts = dict.fromkeys(DuplicateGroup.Status.values, 0)
     for group in groups:
         counts[group.status] += 1
     pending = [group for group in groups if group.status == DuplicateGroup.Status.PENDING]
@@ -290,8 +296,13 @@ def duplicate_group(request: HttpRequest, access: Access, review: str, group: in
     return render(
         request,
         "evidence/duplicate_group.html",
-        {"review": found, "group": item, "members": members, "rows": rows,
-         "primary": group_view.primary},  # fmt: skip
+        {
+            "review": found,
+            "group": item,
+            "members": members,
+            "rows": rows,
+            "primary": group_view.primary,
+        },
     )
 
 
@@ -324,50 +335,55 @@ def highlight(text: str, include: list[str], exclude: list[str]) -> SafeString:
     return mark_safe(pattern.sub(mark, safe))  # noqa: S308 (escaped above)
 
 
+def _decide(request: HttpRequest, access: Access, found: Review, stage: str) -> HttpResponse:
+    record = _record(found, _posted_number(request))
+    if not services.stage_records(found, stage).filter(pk=record.pk).exists():
+        raise Http404
+    decision = request.POST.get("decision", "")
+    reason = request.POST.get("reason", "").strip()
+    allowed = ["include", "exclude"] + (["maybe"] if stage == "title-abstract" else [])
+    if decision not in allowed:
+        messages.error(request, "Choose include, exclude or maybe.")
+    elif stage == "full-text" and decision == "exclude" and not reason:
+        messages.error(request, "A full-text exclusion needs a reason from the criteria.")
+        return redirect(f"{request.path}?record={record.number}")
+    else:
+        services.decide(
+            record,
+            stage=stage,
+            user=request.user,
+            decision=decision,
+            reason=reason[:300],
+            note=request.POST.get("note", "").strip(),
+        )
+        if stage == "title-abstract":
+            _queue_ranking(access, found, request.user)
+    return redirect("evidence_screen", access.study.slug, found.slug, stage)
+
+
 @study_view("area:evidence")
 @require_http_methods(["GET", "POST"])
 def screen(request: HttpRequest, access: Access, review: str, stage: str) -> HttpResponse:
     found = review_of(access, review)
     stage = _stage(stage)
     if request.method == "POST":
-        record = _record(found, int(request.POST.get("record", "0") or 0))
-        if not services.stage_records(found, stage).filter(pk=record.pk).exists():
-            raise Http404
-        decision = request.POST.get("decision", "")
-        reason = request.POST.get("reason", "").strip()
-        allowed = ["include", "exclude"] + (["maybe"] if stage == "title-abstract" else [])
-        if decision not in allowed:
-            messages.error(request, "Choose include, exclude or maybe.")
-        elif stage == "full-text" and decision == "exclude" and not reason:
-            messages.error(request, "A full-text exclusion needs a reason from the criteria.")
-            return redirect(f"{request.path}?record={record.number}")
-        else:
-            services.decide(
-                record,
-                stage=stage,
-                user=request.user,
-                decision=decision,
-                reason=reason[:300],
-                note=request.POST.get("note", "").strip(),
-            )
-            if stage == "title-abstract":
-                _queue_ranking(access, found, request.user)
-        return redirect("evidence_screen", access.study.slug, found.slug, stage)
-    record = None
+        return _decide(request, access, found, stage)
+    user: Any = request.user
+    record: Record | None
     wanted = request.GET.get("record")
     if wanted and wanted.isdigit():
         record = _record(found, int(wanted))
     else:
-        record = services.next_for(found, stage, request.user)
-    summary = services.stage_summary(found, stage, request.user)
+        record = services.next_for(found, stage, user)
+    summary = services.stage_summary(found, stage, user)
     mine = None
     if record is not None:
         mine = ScreeningDecision.objects.filter(
-            record=record, stage=stage, reviewer=request.user, is_resolution=False
+            record=record, stage=stage, reviewer=user, is_resolution=False
         ).first()
     last = (
         ScreeningDecision.objects.filter(
-            record__review=found, stage=stage, reviewer=request.user, is_resolution=False
+            record__review=found, stage=stage, reviewer=user, is_resolution=False
         )
         .order_by("-decided_at", "-pk")
         .select_related("record")
@@ -420,9 +436,10 @@ def _queue_ranking(access: Access, review: Review, user: Any) -> None:
 def undo(request: HttpRequest, access: Access, review: str, stage: str) -> HttpResponse:
     found = review_of(access, review)
     stage = _stage(stage)
+    user: Any = request.user
     last = (
         ScreeningDecision.objects.filter(
-            record__review=found, stage=stage, reviewer=request.user, is_resolution=False
+            record__review=found, stage=stage, reviewer=user, is_resolution=False
         )
         .order_by("-decided_at", "-pk")
         .select_related("record")
@@ -436,9 +453,7 @@ def undo(request: HttpRequest, access: Access, review: str, stage: str) -> HttpR
     if stage == "full-text":
         services.sync_included_study(record)
     messages.success(request, f"Your decision on record #{record.number} was undone.")
-    return redirect(
-        f"{request.path.rsplit('undo/', 1)[0]}?record={record.number}"
-    )
+    return redirect(f"{request.path.rsplit('undo/', 1)[0]}?record={record.number}")
 
 
 @study_view("area:evidence")
@@ -459,8 +474,13 @@ def conflicts(request: HttpRequest, access: Access, review: str, stage: str) -> 
     return render(
         request,
         "evidence/conflicts.html",
-        {"review": found, "stage": stage, "stage_name": STAGES[stage], "rows": rows,
-         "reasons": found.criteria},  # fmt: skip
+        {
+            "review": found,
+            "stage": stage,
+            "stage_name": STAGES[stage],
+            "rows": rows,
+            "reasons": found.criteria,
+        },
     )
 
 
@@ -476,7 +496,7 @@ def resolve(request: HttpRequest, access: Access, review: str, stage: str) -> Ht
     """A third reviewer (or the pair, after discussion) settles a conflict."""
     found = review_of(access, review)
     stage = _stage(stage)
-    record = _record(found, int(request.POST.get("record", "0") or 0))
+    record = _record(found, _posted_number(request))
     decision = request.POST.get("decision", "")
     if decision not in ("include", "exclude"):
         raise Http404
@@ -533,8 +553,14 @@ def screening_overview(request: HttpRequest, access: Access, review: str) -> Htt
     return render(
         request,
         "evidence/screening.html",
-        {"review": found, "stages": stages, "advice": advice, "screened": len(labels),
-         "total": total, "relevant": sum(labels)},  # fmt: skip
+        {
+            "review": found,
+            "stages": stages,
+            "advice": advice,
+            "screened": len(labels),
+            "total": total,
+            "relevant": sum(labels),
+        },
     )
 
 
@@ -543,9 +569,7 @@ def screening_overview(request: HttpRequest, access: Access, review: str) -> Htt
 
 class FullTextForm(forms.Form):
     file = forms.FileField(required=False, help_text="A PDF, at most 50 MB.")
-    not_retrieved = forms.BooleanField(
-        required=False, label="The report could not be retrieved"
-    )
+    not_retrieved = forms.BooleanField(required=False, label="The report could not be retrieved")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self) -> dict[str, Any]:
@@ -592,9 +616,7 @@ def full_text(request: HttpRequest, access: Access, review: str, number: int) ->
             item.save()
             if old and old != item.file:
                 transaction.on_commit(
-                    lambda: (Path(settings.MEDIA_ROOT) / "full-texts" / old).unlink(
-                        missing_ok=True
-                    )
+                    lambda: (Path(settings.MEDIA_ROOT) / "full-texts" / old).unlink(missing_ok=True)
                 )
         messages.success(request, f"Full text of record #{record.number} saved.")
         return redirect(
@@ -728,8 +750,9 @@ def prisma_page(request: HttpRequest, access: Access, review: str) -> HttpRespon
             messages.error(request, "An override needs a whole number and a note saying why.")
         else:
             PrismaOverride.objects.update_or_create(
-                review=found, box=box, defaults={"value": int(value), "note": note,
-                                                 "set_by": request.user},  # fmt: skip
+                review=found,
+                box=box,
+                defaults={"value": int(value), "note": note, "set_by": _user(request)},
             )
             messages.success(request, f"{boxes[box]} set by hand.")
         return redirect("evidence_prisma", access.study.slug, found.slug)
@@ -774,9 +797,11 @@ def records(request: HttpRequest, access: Access, review: str) -> HttpResponse:
     first = services.states_for(found, "title-abstract")
     second = services.states_for(found, "full-text")
     wanted = request.GET.get("state", "")
-    page = max(1, int(request.GET.get("page", "1") or 1)) if request.GET.get(
-        "page", "1"
-    ).isdigit() else 1
+    page = (
+        max(1, int(request.GET.get("page", "1") or 1))
+        if request.GET.get("page", "1").isdigit()
+        else 1
+    )
     rows = []
     queryset = services.screenable(found).order_by("number")
     for record in queryset:
@@ -789,11 +814,21 @@ def records(request: HttpRequest, access: Access, review: str) -> HttpResponse:
     return render(
         request,
         "evidence/records.html",
-        {"review": found, "rows": rows[(page - 1) * size : page * size], "count": len(rows),
-         "page": page, "pages": max(1, -(-len(rows) // size)), "wanted": wanted,
-         "states": [screening_state.UNSCREENED, screening_state.AWAITING,
-                    screening_state.INCLUDED, screening_state.EXCLUDED,
-                    screening_state.CONFLICT]},  # fmt: skip
+        {
+            "review": found,
+            "rows": rows[(page - 1) * size : page * size],
+            "count": len(rows),
+            "page": page,
+            "pages": max(1, -(-len(rows) // size)),
+            "wanted": wanted,
+            "states": [
+                screening_state.UNSCREENED,
+                screening_state.AWAITING,
+                screening_state.INCLUDED,
+                screening_state.EXCLUDED,
+                screening_state.CONFLICT,
+            ],
+        },
     )
 
 
@@ -862,8 +897,17 @@ def decision_log(request: HttpRequest, access: Access, review: str) -> HttpRespo
     handle = io.StringIO()
     safe_csv(
         handle,
-        ["when", "reviewer", "record", "title", "stage", "decision", "reason", "note",
-         "resolution"],  # fmt: skip
+        [
+            "when",
+            "reviewer",
+            "record",
+            "title",
+            "stage",
+            "decision",
+            "reason",
+            "note",
+            "resolution",
+        ],
         (
             [
                 row.decided_at.isoformat(),
@@ -882,3 +926,7 @@ def decision_log(request: HttpRequest, access: Access, review: str) -> HttpRespo
     response = HttpResponse(handle.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{found.slug}-decisions.csv"'
     return response
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
