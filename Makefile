@@ -53,6 +53,7 @@ lint: install
 	$(BIN)/mypy src
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	@for script in bench/*.py; do [ -e "$$script" ] || continue; $(BIN)/python "$$script"; done
 
 clean:
