@@ -68,7 +68,7 @@ def main() -> None:
     ]
     groups, _ = timed("de-duplicate: find_duplicates", lambda: dedup.find_duplicates(records))
     truth = set()
-    for index, record in enumerate(demo):
+    for index in range(len(demo)):
         original = index
         while demo[original].duplicate_of is not None:
             original = demo[original].duplicate_of  # type: ignore[assignment]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import math
 import os
 import shutil
 import signal
@@ -300,29 +301,19 @@ def cmd_cohort_due(args: argparse.Namespace) -> None:
         )
 
 
-def cmd_evidence_meta(args: argparse.Namespace) -> None:
-    import json
+def _meta_finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: a statistic that is not a finite number becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
-    from steppingstones.evidence.meta import MetaInputError, back_transform, escalc, rma
-    from steppingstones.evidence.meta_input import (
-        RATIO_MEASURES,
-        MetaFileError,
-        read_study_table,
-    )
-    from steppingstones.evidence.plots import forest_svg
 
-    path = Path(args.data)
-    try:
-        table = read_study_table(path.read_text(encoding="utf-8-sig"), args.measure)
-        columns: dict[str, Any] = dict(table.columns)
-        effects = escalc(args.measure, labels=table.labels, **columns)
-        result = rma(effects, method=args.method, test="knha" if args.hksj else "z")
-    except (MetaFileError, MetaInputError) as error:
-        raise CommandError(f"{path.name}: {error}") from error
-    except UnicodeDecodeError as error:
-        raise CommandError(f"{path.name}: not UTF-8 text ({error})") from error
+def _meta_result_dict(result: Any, measure: str) -> dict[str, Any]:
+    from steppingstones.evidence.meta import back_transform
+    from steppingstones.evidence.meta_input import RATIO_MEASURES
+
     report: dict[str, Any] = {
-        "measure": args.measure,
+        "measure": measure,
         "method": result.method,
         "test": result.test,
         "k": result.k,
@@ -343,19 +334,180 @@ def cmd_evidence_meta(args: argparse.Namespace) -> None:
         "z_or_t": result.z_or_t,
         "p": result.p,
     }
-    ratio = args.measure in RATIO_MEASURES
-    if ratio:
-        exp = back_transform(result, args.measure)
+    if measure in RATIO_MEASURES:
+        exp = back_transform(result, measure)
         report["exp"] = {
-            "estimate": exp.estimate,
-            "ci_low": exp.ci_low,
-            "ci_high": exp.ci_high,
-            "pi_low": exp.pi_low,
-            "pi_high": exp.pi_high,
+            key: _meta_finite(value)
+            for key, value in {
+                "estimate": exp.estimate,
+                "ci_low": exp.ci_low,
+                "ci_high": exp.ci_high,
+                "pi_low": exp.pi_low,
+                "pi_high": exp.pi_high,
+            }.items()
         }
-    if args.forest:
-        Path(args.forest).write_text(
-            forest_svg(
+    return {key: _meta_finite(value) for key, value in report.items()}
+
+
+def _meta_regression_dict(fit: Any) -> dict[str, Any]:
+    coefficients = {
+        name: {
+            "estimate": float(fit.coefficients[i]),
+            "se": float(fit.se[i]),
+            "z_or_t": float(fit.stat[i]),
+            "p": float(fit.p[i]),
+            "ci_low": float(fit.ci_low[i]),
+            "ci_high": float(fit.ci_high[i]),
+        }
+        for i, name in enumerate(fit.names)
+    }
+    report = {
+        "k": fit.k,
+        "method": fit.method,
+        "test": fit.test,
+        "df": fit.df,
+        "tau2": fit.tau2,
+        "tau2_se": fit.tau2_se,
+        "i2": fit.i2,
+        "h2": fit.h2,
+        "r2": fit.r2,
+        "qm": fit.qm,
+        "qm_df": fit.qm_df,
+        "qm_p": fit.qm_p,
+        "qe": fit.qe,
+        "qe_df": fit.qe_df,
+        "qe_p": fit.qe_p,
+    }
+    report = {key: _meta_finite(value) for key, value in report.items()}
+    report["coefficients"] = {
+        name: {key: _meta_finite(value) for key, value in values.items()}
+        for name, values in coefficients.items()
+    }
+    return report
+
+
+def _meta_figure_path(option: str, value: str | None) -> Path | None:
+    from steppingstones.evidence.figures import FigureError, figure_format
+
+    if not value:
+        return None
+    try:
+        figure_format(value)
+    except FigureError as error:
+        raise CommandError(f"{option}: {error}") from error
+    return Path(value)
+
+
+def _meta_moderators(values: list[list[str]] | None) -> list[str]:
+    names = [name for group in values or [] for name in group]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise CommandError(f"--moderator: column {', '.join(duplicates)} given twice")
+    return names
+
+
+def cmd_evidence_meta(args: argparse.Namespace) -> None:
+    import json
+
+    from steppingstones.evidence import meta
+    from steppingstones.evidence.figures import FigureError, write_figure
+    from steppingstones.evidence.funnel import funnel_svg
+    from steppingstones.evidence.meta_input import (
+        RATIO_MEASURES,
+        MetaFileError,
+        StudyTable,
+        read_study_table,
+    )
+    from steppingstones.evidence.plots import forest_svg
+
+    path = Path(args.data)
+    forest_path = _meta_figure_path("--forest", args.forest)
+    funnel_path = _meta_figure_path("--funnel", args.funnel)
+    moderators = _meta_moderators(args.moderator)
+    test = "knha" if args.hksj else "z"
+    table: StudyTable | None = None
+
+    def fail(error: Exception) -> CommandError:
+        # escalc and the models number studies from 1; the file numbers its rows (header 1).
+        if (
+            isinstance(error, meta.MetaInputError)
+            and not isinstance(error, MetaFileError)
+            and table is not None
+            and error.row is not None
+        ):
+            return CommandError(f"{path.name}: {table.where(error.row)}: {error.message}")
+        return CommandError(f"{path.name}: {error}")
+
+    report: dict[str, Any]
+    try:
+        table = read_study_table(
+            path.read_text(encoding="utf-8-sig"),
+            args.measure,
+            text_columns=[args.subgroup] if args.subgroup else [],
+            number_columns=moderators,
+        )
+        columns: dict[str, Any] = dict(table.columns)
+        effects = meta.escalc(args.measure, labels=table.labels, **columns)
+        result = meta.rma(effects, method=args.method, test=test)
+        report = _meta_result_dict(result, args.measure)
+        split = None
+        if args.subgroup:
+            groups = table.text_columns[args.subgroup]
+            split = meta.subgroup_analysis(effects, groups=groups, method=args.method, test=test)
+            report["subgroup_column"] = args.subgroup
+            report["subgroups"] = {
+                name: _meta_result_dict(fit, args.measure) for name, fit in split.results.items()
+            }
+            report["test_of_differences"] = {
+                "q": split.q_between,
+                "df": split.q_between_df,
+                "p": split.q_between_p,
+            }
+        if moderators:
+            fit = meta.meta_regression(
+                effects,
+                moderators={name: table.number_columns[name] for name in moderators},
+                method=args.method,
+                test=test,
+            )
+            report["meta_regression"] = _meta_regression_dict(fit)
+        if args.leave_one_out:
+            fits = meta.leave_one_out(effects, method=args.method, test=test)
+            report["leave_one_out"] = [
+                {"omitted": label, **_meta_result_dict(fit, args.measure)}
+                for label, fit in zip(table.labels, fits, strict=True)
+            ]
+        if args.egger:
+            egger = meta.egger_test(effects, method=args.method, test=test)
+            report["egger"] = {
+                key: _meta_finite(value)
+                for key, value in {
+                    "test": egger.fit.test,
+                    "stat": egger.stat,
+                    "df": egger.df,
+                    "p": egger.p,
+                    "limit": egger.limit,
+                    "limit_ci_low": egger.limit_ci_low,
+                    "limit_ci_high": egger.limit_ci_high,
+                }.items()
+            }
+        if args.trim_fill:
+            filled = meta.trim_and_fill(effects, method=args.method, test=test)
+            report["trim_fill"] = {
+                "k0": filled.k0,
+                "se_k0": filled.se_k0,
+                "side": filled.side,
+                "estimator": filled.estimator,
+                "filled": [
+                    {"yi": float(y), "vi": float(v)}
+                    for y, v in zip(filled.yi_filled, filled.vi_filled, strict=True)
+                ],
+                "result": _meta_result_dict(filled.result, args.measure),
+            }
+        ratio = args.measure in RATIO_MEASURES
+        random = result.method != "EE" and result.k > 1
+        if forest_path is not None:
+            svg = forest_svg(
                 table.labels,
                 list(effects.yi),
                 list(effects.vi),
@@ -363,33 +515,137 @@ def cmd_evidence_meta(args: argparse.Namespace) -> None:
                 ci_low=result.ci_low,
                 ci_high=result.ci_high,
                 tau2=result.tau2,
-                pi_low=None if result.method == "EE" else result.pi_low,
-                pi_high=None if result.method == "EE" else result.pi_high,
+                pi_low=result.pi_low if random else None,
+                pi_high=result.pi_high if random else None,
                 ratio=ratio,
                 measure=args.measure,
                 model=f"{result.method} model",
-            ),
-            encoding="utf-8",
-        )
+                groups=table.text_columns[args.subgroup] if split is not None else None,
+                subgroups=split.results if split is not None else None,
+                subgroup_test=(
+                    (split.q_between, split.q_between_df, split.q_between_p)
+                    if split is not None
+                    else None
+                ),
+            )
+            write_figure(forest_path, svg)
+        if funnel_path is not None:
+            svg = funnel_svg(
+                list(effects.yi),
+                list(effects.vi),
+                result.estimate,
+                contours=args.contours,
+                ratio=ratio,
+                title=f"Funnel plot ({args.measure})",
+            )
+            write_figure(funnel_path, svg)
+    except (meta.MetaInputError, meta.MetaConvergenceError, FigureError) as error:
+        raise fail(error) from error
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path.name}: not UTF-8 text ({error})") from error
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2, allow_nan=False))
         return
+    _meta_print(report, result, args.measure, ratio)
+
+
+def _meta_number(value: float | None, digits: int = 4) -> str:
+    return "not defined" if value is None else f"{value:.{digits}f}"
+
+
+def _meta_p(value: float | None) -> str:
+    return "not defined" if value is None else f"{value:.4g}"
+
+
+def _meta_print(report: dict[str, Any], result: Any, measure: str, ratio: bool) -> None:
+    """The report as text, one block an analysis."""
     scale = " (log scale)" if ratio else ""
-    print(f"{result.method} model, k = {result.k}, {args.measure}{scale}")
+    stat = "t" if result.test == "knha" else "z"
+    print(f"{result.method} model, k = {result.k}, {measure}{scale}")
     print(
         f"estimate {result.estimate:.4f}  se {result.se:.4f}  "
-        f"{result.level:.0f}% CI {result.ci_low:.4f} to {result.ci_high:.4f}  p {result.p:.4g}"
+        f"{result.level:.0f}% CI {result.ci_low:.4f} to {result.ci_high:.4f}  "
+        f"{stat} {_meta_number(report['z_or_t'], 3)}  p {_meta_p(report['p'])}"
     )
-    if result.method != "EE":
+    if result.k == 1:
+        print("a single study: its own estimate, no heterogeneity to assess")
+    elif result.method != "EE":
         print(
             f"tau^2 {result.tau2:.4f}  I^2 {result.i2:.2f}%  H^2 {result.h2:.2f}  "
             f"prediction interval {result.pi_low:.4f} to {result.pi_high:.4f}"
         )
-    print(f"Q({result.q_df}) = {result.q:.4f}, p = {result.q_p:.4g}")
+    if result.k > 1:
+        print(f"Q({result.q_df}) = {result.q:.4f}, p = {_meta_p(result.q_p)}")
     if ratio:
+        exp = report["exp"]
+        print(f"exp: {exp['estimate']:.4f} [{exp['ci_low']:.4f}, {exp['ci_high']:.4f}]")
+    if "subgroups" in report:
+        print()
+        print(f"Subgroups by {report['subgroup_column']}:")
+        width = max(len(name) for name in report["subgroups"])
+        for name, sub in report["subgroups"].items():
+            line = (
+                f"  {name:<{width}}  k = {sub['k']:<3} estimate {sub['estimate']:.4f} "
+                f"[{sub['ci_low']:.4f}, {sub['ci_high']:.4f}]"
+            )
+            if sub["k"] > 1 and result.method != "EE":
+                line += f"  tau^2 {sub['tau2']:.4f}  I^2 {sub['i2']:.2f}%"
+            print(line)
+        test = report["test_of_differences"]
         print(
-            f"exp: {report['exp']['estimate']:.4f} "
-            f"[{report['exp']['ci_low']:.4f}, {report['exp']['ci_high']:.4f}]"
+            f"  Test for subgroup differences: Q({test['df']}) = {test['q']:.4f}, "
+            f"p = {_meta_p(test['p'])}"
+        )
+    if "meta_regression" in report:
+        fit = report["meta_regression"]
+        print()
+        print(f"Meta-regression ({fit['method']}, k = {fit['k']}):")
+        width = max(len(name) for name in fit["coefficients"])
+        stat = "t" if fit["test"] == "knha" else "z"
+        print(f"  {'':<{width}}  estimate       se  {stat:>7}        p  95% CI")
+        for name, c in fit["coefficients"].items():
+            print(
+                f"  {name:<{width}}  {c['estimate']:8.4f} {c['se']:8.4f} "
+                f"{_meta_number(c['z_or_t'], 3):>8} {_meta_p(c['p']):>8}  "
+                f"{c['ci_low']:.4f} to {c['ci_high']:.4f}"
+            )
+        r2 = "not defined" if fit["r2"] is None else f"{fit['r2']:.2f}%"
+        print(
+            f"  residual tau^2 {fit['tau2']:.4f}  I^2 {fit['i2']:.2f}%  R^2 {r2}  "
+            f"QM({fit['qm_df']}) = {_meta_number(fit['qm'])}, p = {_meta_p(fit['qm_p'])}  "
+            f"QE({fit['qe_df']}) = {fit['qe']:.4f}, p = {_meta_p(fit['qe_p'])}"
+        )
+    if "leave_one_out" in report:
+        print()
+        print("Leave one out (each study omitted in turn):")
+        width = max(len(str(row["omitted"])) for row in report["leave_one_out"])
+        for row in report["leave_one_out"]:
+            line = (
+                f"  without {row['omitted']:<{width}}  estimate {row['estimate']:.4f} "
+                f"[{row['ci_low']:.4f}, {row['ci_high']:.4f}]  p {_meta_p(row['p'])}"
+            )
+            if row["k"] > 1 and result.method != "EE":
+                line += f"  tau^2 {row['tau2']:.4f}  I^2 {row['i2']:.2f}%"
+            print(line)
+    if "egger" in report:
+        egger = report["egger"]
+        stat = "t" if egger["test"] == "knha" else "z"
+        df = f"({egger['df']})" if egger["df"] is not None else ""
+        print()
+        print(
+            f"Egger's regression test for funnel plot asymmetry: {stat}{df} = "
+            f"{_meta_number(egger['stat'], 3)}, p = {_meta_p(egger['p'])}; limit estimate "
+            f"{egger['limit']:.4f} [{egger['limit_ci_low']:.4f}, {egger['limit_ci_high']:.4f}]"
+        )
+    if "trim_fill" in report:
+        filled = report["trim_fill"]
+        adjusted = filled["result"]
+        print()
+        print(
+            f"Trim and fill ({filled['estimator']}): {filled['k0']} stud"
+            f"{'y' if filled['k0'] == 1 else 'ies'} imputed on the {filled['side']} side "
+            f"(SE {filled['se_k0']:.4f}); adjusted estimate {adjusted['estimate']:.4f} "
+            f"[{adjusted['ci_low']:.4f}, {adjusted['ci_high']:.4f}], k = {adjusted['k']}"
         )
 
 
@@ -467,10 +723,15 @@ def build_parser() -> argparse.ArgumentParser:
     cohort_due.set_defaults(handler=cmd_cohort_due)
     cohort_due.add_argument("--study", required=True, metavar="SLUG")
     cohort_due.add_argument("--within", default="14d", help="window opening within, e.g. 14d")
-    evidence = commands.add_parser("evidence", help="Evidence synthesis: meta-analysis.")
+    evidence = commands.add_parser(
+        "evidence", help="Reviews: parse and import search results, simulate screening, pool."
+    )
     evidence_commands = evidence.add_subparsers(
         dest="evidence_command", required=True, metavar="ACTION"
     )
+    from steppingstones.evidence.commands import add_commands
+
+    add_commands(evidence_commands, CommandError)
     meta = evidence_commands.add_parser(
         "meta", help="Pool studies from a CSV file (metafor's column names)."
     )
@@ -487,7 +748,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     meta.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman")
     meta.add_argument("--json", action="store_true", help="print the results as JSON")
-    meta.add_argument("--forest", metavar="FILE.svg", help="also draw a forest plot")
+    meta.add_argument(
+        "--forest", metavar="FILE", help="draw a forest plot; .svg, .png or .pdf by the suffix"
+    )
+    meta.add_argument(
+        "--funnel", metavar="FILE", help="draw a funnel plot; .svg, .png or .pdf by the suffix"
+    )
+    meta.add_argument(
+        "--contours", action="store_true", help="contour-enhanced funnel plot (p .10/.05/.01)"
+    )
+    meta.add_argument(
+        "--subgroup", metavar="COLUMN", help="subgroup analysis by this column of the file"
+    )
+    meta.add_argument(
+        "--moderator",
+        metavar="COLUMN",
+        nargs="+",
+        action="append",
+        help="meta-regression on these numeric columns (repeatable)",
+    )
+    meta.add_argument(
+        "--leave-one-out", action="store_true", help="refit with each study omitted in turn"
+    )
+    meta.add_argument("--egger", action="store_true", help="Egger's regression test")
+    meta.add_argument("--trim-fill", action="store_true", help="trim and fill (L0 estimator)")
     manage = add("manage", cmd_manage, "Run a Django management command.")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser

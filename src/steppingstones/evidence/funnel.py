@@ -35,6 +35,7 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 60, 20, 40, 50
 _Z95 = 1.959963984540054
 #: Two-sided normal quantiles for p = .10, .05, .01 and the region fills (light to dark).
 _CONTOURS = ((1.6448536269514722, "#f2f2f2"), (_Z95, "#bfbfbf"), (2.5758293035489004, "#8c8c8c"))
+_RATIOS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 
 
 def _floats(values: Sequence[float], name: str) -> list[float]:
@@ -63,6 +64,15 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
         ticks.append(0.0 if abs(value) < 1e-12 else value)
         value += step
     return ticks
+
+
+def _ratio_ticks(lo: float, hi: float) -> list[float]:
+    """Logs of round ratios inside [lo, hi] (at most 7), else evenly spaced log ticks."""
+    for ratios in (_RATIOS, _RATIOS[::3], (0.001, 0.01, 0.1, 1, 10, 100, 1000)):
+        ticks = [math.log(r) for r in ratios if lo <= math.log(r) <= hi]
+        if 2 <= len(ticks) <= 7:
+            return ticks
+    return _ticks(lo, hi)
 
 
 def funnel_svg(
@@ -154,6 +164,7 @@ def funnel_svg(
         'aria-labelledby="funnel-title funnel-desc">',
         f'<title id="funnel-title">{escape(summary)}</title>',
         f'<desc id="funnel-desc">{escape(desc)}</desc>',
+        f'<rect width="{_WIDTH}" height="{_HEIGHT}" fill="#ffffff"/>',
         f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" '
         'fill="#ffffff" stroke="#000000"/>',
     ]
@@ -189,8 +200,8 @@ def funnel_svg(
         )
     parts.append("</g></svg>")
 
-    # Axes: ticks and labels.
-    for tick in _ticks(x_lo, x_hi):
+    # Axes: ticks and labels (round ratios on the log scale for ratio measures).
+    for tick in _ratio_ticks(x_lo, x_hi) if ratio else _ticks(x_lo, x_hi):
         x = px(tick)
         parts.append(
             f'<line x1="{x:.2f}" y1="{_HEIGHT - _BOTTOM}" x2="{x:.2f}" '

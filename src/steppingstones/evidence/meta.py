@@ -15,6 +15,9 @@ Public API
     DL, REML, ML, PM, HE and SJ estimators of tau^2, Wald (``test="z"``) or
     Hartung-Knapp-Sidik-Jonkman (``test="knha"``) inference, Q-profile
     confidence interval for tau^2, I^2, H^2 and the prediction interval.
+``rma_many(yi, vi, method="REML", test="z", level=95) -> MetaResults``
+    :func:`rma` for many independent analyses at once (a 2-D array, analyses x
+    studies, or lists of arrays), vectorised in NumPy; arrays of the same results.
 ``mantel_haenszel(ai, bi, ci, di, measure="OR") -> CommonEffectResult``
 ``peto(ai, bi, ci, di) -> CommonEffectResult``
     Common-effect models for 2x2 tables (rma.mh / rma.peto).
@@ -44,6 +47,9 @@ Conventions that matter when comparing with metafor
   Thompson (2002), ``vt = (k - 1) / (sum(w) - sum(w^2) / sum(w))`` with
   ``w = 1/vi``; for the EE model they are computed from Q.
 * The Q test is always Cochran's inverse-variance Q with ``k - 1`` df.
+* Where the (restricted) likelihood has a local maximum at tau^2 = 0 and a higher
+  one inside, and the Hedges starting value is negative, Fisher scoring stays at 0, as
+  metafor's does (a global search would find the inner one; metafor does not search).
 * ``k == 1``: the single study is returned as its own estimate (Wald z interval,
   ``tau2 = 0``, ``q = 0``, ``q_df = 0``); ``q_p``, ``i2``, ``h2``, ``tau2_se``
   and the tau^2 interval are ``None`` because heterogeneity cannot be assessed
@@ -90,9 +96,11 @@ Yusuf S, Peto R, Lewis J, Collins R, Sleight P (1985). Beta blockade during and
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
+from functools import lru_cache
+from typing import Final, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -114,6 +122,7 @@ __all__ = [
     "MetaInputError",
     "MetaRegressionResult",
     "MetaResult",
+    "MetaResults",
     "SubgroupResult",
     "TrimFillResult",
     "back_transform",
@@ -124,6 +133,7 @@ __all__ = [
     "meta_regression",
     "peto",
     "rma",
+    "rma_many",
     "subgroup_analysis",
     "trim_and_fill",
 ]
@@ -159,16 +169,20 @@ class MetaInputError(ValueError):
     """Invalid meta-analysis input.
 
     ``row`` is the 1-based study row at fault, or ``None`` when the problem is not
-    specific to one study (mismatched column lengths, missing columns, ...).
+    specific to one study (mismatched column lengths, missing columns, ...);
+    ``analysis`` is the 1-based analysis at fault in :func:`rma_many` (else ``None``).
     """
 
-    def __init__(self, message: str, row: int | None = None) -> None:
+    def __init__(self, message: str, row: int | None = None, analysis: int | None = None) -> None:
         self.message = message
         self.row = row
-        super().__init__(message if row is None else f"row {row}: {message}")
+        self.analysis = analysis
+        where = [f"analysis {analysis}"] if analysis is not None else []
+        where += [f"row {row}"] if row is not None else []
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
-    def __reduce__(self) -> tuple[type[MetaInputError], tuple[str, int | None]]:
-        return (type(self), (self.message, self.row))
+    def __reduce__(self) -> tuple[type[MetaInputError], tuple[str, int | None, int | None]]:
+        return (type(self), (self.message, self.row, self.analysis))
 
 
 class MetaConvergenceError(ArithmeticError):
@@ -288,7 +302,7 @@ def _as_column(values: object, name: str) -> FloatArray:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf" and values.ndim == 1:
         # Numeric arrays (the common, large case) are checked at once; the loop below only
         # runs to name the row of a fault.
-        fast = values.astype(np.float64)
+        fast = np.asarray(values, dtype=np.float64)  # no copy when already float64
         if fast.shape[0] and np.isfinite(fast).all():
             return fast
     arr = np.asarray(values, dtype=object)
@@ -337,6 +351,7 @@ def _raise_first(checks: Sequence[tuple[NDArray[np.bool_], str]]) -> None:
         raise MetaInputError(best[1], best[0] + 1)
 
 
+@lru_cache(maxsize=64)
 def _alpha(level: float) -> float:
     """metafor's level convention: 95 (percent) or 0.95 (proportion) -> alpha = 0.05."""
     level = float(level)
@@ -586,6 +601,8 @@ def _escalc_proportion(
 
 
 def _check_yi_vi(yi: FloatArray, vi: FloatArray) -> None:
+    if np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all():
+        return
     _raise_first(
         [
             (~np.isfinite(yi), "effect size is not finite (missing or undefined)"),
@@ -596,35 +613,28 @@ def _check_yi_vi(yi: FloatArray, vi: FloatArray) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Random-effects machinery
+# Random-effects machinery, vectorised over analyses
 # --------------------------------------------------------------------------------------
+#
+# The estimators work on a *block* of analyses that have the same number of studies k:
+# ``y`` and ``v`` are (k, n) arrays, one analysis a column, k >= 2, and every sum runs
+# down axis 0 (column sums of a C-ordered array are the fast direction in NumPy, many
+# times faster than row sums of short rows).  :func:`rma` fits the block with n = 1 and
+# :func:`rma_many` stacks analyses into blocks, so both run the same code.  Each
+# iteration (Fisher scoring, root finding) is a fixed number of O(k n) NumPy passes with
+# no Python loop over studies or analyses; analyses that have converged leave the block,
+# so the work shrinks as they do.  The traces of P = W - w w'/sum(w) (the
+# residual-forming matrix of the weighted intercept-only model) are closed forms in
+# s_j = sum(w^j), never k x k matrices.
+
+_ROOT_RTOL: Final = 1e-14
+_ROOT_MAX_ITER: Final = 300
 
 
-@dataclass(frozen=True)
-class _Traces:
-    """Traces involving P = W - w w'/sum(w) (W = diag(w)) and D = diag(d).
-
-    P is the residual-forming matrix of the weighted intercept-only model; with
-    w = 1 it is the OLS centring matrix.  Closed forms avoid building k x k
-    matrices (P is symmetric, so tr(PDPD) = sum_ij P_ij^2 d_i d_j, etc.).
-    """
-
-    tr_p: float
-    tr_pp: float
-    tr_pd: float
-    tr_pdp: float
-    tr_pdpd: float
-
-
-def _traces(w: FloatArray, d: FloatArray) -> _Traces:
-    s1, s2, s3 = float(w.sum()), float((w**2).sum()), float((w**3).sum())
-    return _Traces(
-        tr_p=s1 - s2 / s1,
-        tr_pp=s2 - 2.0 * s3 / s1 + s2**2 / s1**2,
-        tr_pd=float((d * (w - w**2 / s1)).sum()),
-        tr_pdp=float((d * (w**2 - 2.0 * w**3 / s1 + w**2 * s2 / s1**2)).sum()),
-        tr_pdpd=float((d**2 * (w**2 - 2.0 * w**3 / s1)).sum() + (w**2 * d).sum() ** 2 / s1**2),
-    )
+def _colsum(a: FloatArray) -> FloatArray:
+    """Sum down axis 0 (``np.add.reduce`` without ``ndarray.sum``'s Python wrapper)."""
+    result: FloatArray = np.add.reduce(a, axis=0)
+    return result
 
 
 def _weighted_mean(y: FloatArray, w: FloatArray) -> float:
@@ -654,170 +664,604 @@ def _positive_root(func: Callable[[float], float], scale: float) -> float:
     return float(root)
 
 
-def _tau2_dl(y: FloatArray, v: FloatArray) -> tuple[float, float]:
-    """DerSimonian & Laird (1986) method-of-moments estimator based on Cochran's Q.
+def _block_scale(y: FloatArray, v: FloatArray) -> FloatArray:
+    """var(y) + mean(v) of each analysis: where a tau^2 bracket starts."""
+    k = y.shape[0]
+    r = y - _colsum(y) / k
+    return _colsum(r * r) / max(k - 1, 1) + _colsum(v) / k
 
-    tau2 = max(0, (Q - (k-1)) / (sum w - sum w^2 / sum w)), w = 1/vi.  SE is
-    metafor's: sqrt(Var(Q)) / tr(P) with Var(Q) = 2(k-1) + 4 tau2 tr(P) +
-    2 tau2^2 tr(PP) evaluated at the truncated estimate.
+
+def _q_root_one(y: FloatArray, v: FloatArray, target: float) -> float:
+    """:func:`_block_q_root` for one analysis (1-D ``y``, ``v``): the same steps and
+    stopping rule with Python floats for the bookkeeping, for less per-call overhead."""
+    lo, hi, t = 0.0, math.inf, 0.0
+    w, r = np.empty_like(v), np.empty_like(v)
+    for _ in range(_ROOT_MAX_ITER):
+        np.add(v, t, out=w)
+        np.divide(1.0, w, out=w)
+        np.multiply(w, y, out=r)
+        np.subtract(y, float(np.add.reduce(r)) / float(np.add.reduce(w)), out=r)
+        np.multiply(r, r, out=r)
+        np.multiply(r, w, out=r)
+        q = float(np.add.reduce(r))
+        np.multiply(r, w, out=r)
+        slope = float(np.add.reduce(r))
+        f = q - target
+        if f == 0.0:
+            return t
+        if f > 0.0:
+            lo = t
+        else:
+            hi = t
+        new = t + (q / target) * f / slope if slope > 0.0 else math.nan
+        if not lo < new < hi:
+            new = 0.5 * (lo + hi)
+        if abs(new - t) <= _ROOT_RTOL * new or hi - lo <= _ROOT_RTOL * lo:
+            return new
+        t = new
+    raise MetaConvergenceError("root search for tau^2 did not converge")
+
+
+def _block_q_root(
+    y: FloatArray,
+    v: FloatArray,
+    target: FloatArray,
+    work: tuple[FloatArray, ...] | None = None,
+) -> FloatArray:
+    """Solve generalised Q(tau2) = target for each analysis (Q(0) >= target > 0 assumed).
+
+    Q is decreasing in tau2, with dQ/dtau2 = -sum w^2 (y - mu_w)^2, and close to
+    c / (a + tau2) (exactly so when all vi are equal), so Newton's method is applied
+    to 1/Q(tau2) - 1/target, which is then nearly linear: the step is the Newton step
+    for Q scaled by Q/target.  It starts at 0 and is safeguarded by the bracket
+    [lo, hi] of the values seen so far (Q above / below the target), bisecting when a
+    step leaves it.  An analysis stops when its step is at most 1e-14 of its value (as
+    Brent's method with ``rtol=1e-14``) or Q equals the target exactly.
     """
-    df = len(y) - 1
-    w = 1.0 / v
-    t = _traces(w, v)
-    q = _generalised_q(y, v, 0.0)
-    tau2 = max(0.0, (q - df) / t.tr_p)
-    se = math.sqrt(2.0 * df + 4.0 * tau2 * t.tr_p + 2.0 * tau2**2 * t.tr_pp) / t.tr_p
-    return tau2, se
+    k, n = y.shape
+    if n == 1:
+        return np.array([_q_root_one(y[:, 0], v[:, 0], float(target[0]))])
+    out = np.empty(n)
+    cols = np.arange(n)
+    lo, hi, t = np.zeros(n), np.full(n, np.inf), np.zeros(n)
+    buffers = work if work is not None and work[0].size >= k * n else _workspace(k, n, 2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(_ROOT_MAX_ITER):
+            w, r = _views(buffers[:2], k, cols.size)
+            np.add(v, t, out=w)
+            np.divide(1.0, w, out=w)
+            np.multiply(w, y, out=r)
+            np.subtract(y, _colsum(r) / _colsum(w), out=r)
+            np.multiply(r, r, out=r)
+            np.multiply(r, w, out=r)  # w r^2
+            q = _colsum(r)
+            np.multiply(r, w, out=r)  # w^2 r^2
+            f = q - target
+            lo = np.where(f > 0.0, t, lo)
+            hi = np.where(f < 0.0, t, hi)
+            new = t + (q / target) * f / _colsum(r)
+            outside = ~((new > lo) & (new < hi))
+            if outside.any():
+                new = np.where(outside, 0.5 * (lo + hi), new)
+            exact = f == 0.0
+            done = exact | (np.abs(new - t) <= _ROOT_RTOL * new) | (hi - lo <= _ROOT_RTOL * lo)
+            if done.any():
+                out[cols[done]] = np.where(exact, t, new)[done]
+                keep = ~done
+                cols, y, v, target = cols[keep], y[:, keep], v[:, keep], target[keep]
+                lo, hi, new = lo[keep], hi[keep], new[keep]
+                if not cols.size:
+                    return out
+            t = new
+    raise MetaConvergenceError("root search for tau^2 did not converge")
 
 
-def _tau2_he(y: FloatArray, v: FloatArray) -> tuple[float, float, float]:
-    """Hedges (1983) / Hedges & Olkin (1985) unweighted method-of-moments estimator.
-
-    tau2 = max(0, sum (y - ybar)^2 / (k-1) - mean(vi)) -- written as
-    (RSS - tr(PV)) / (k-1) with P the OLS centring matrix.  SE as metafor:
-    sqrt(2 tr(PVPV) + 4 tau2 tr(PV) + 2 tau2^2 (k-1)) / (k-1).  Also returns
-    the untruncated value (metafor's starting value for ML/REML).
-    """
-    k = len(y)
-    df = k - 1
-    t = _traces(np.ones(k), v)
-    rss = float(((y - y.mean()) ** 2).sum())
-    raw = (rss - t.tr_pd) / df
-    tau2 = max(0.0, raw)
-    se = math.sqrt(2.0 * t.tr_pdpd + 4.0 * tau2 * t.tr_pd + 2.0 * tau2**2 * df) / df
-    return tau2, se, raw
+def _block_score(y: FloatArray, v: FloatArray, tau2: FloatArray, reml: bool) -> FloatArray:
+    """Twice the (restricted) likelihood score for tau2: Y'PPY - tr(W) (ML) or
+    Y'PPY - tr(P) (REML), with PY = W (y - mu_w) for the intercept-only model."""
+    w = 1.0 / (v + tau2)
+    w2 = w * w
+    s1, s2 = _colsum(w), _colsum(w2)
+    r = y - _colsum(w * y) / s1
+    ypy = _colsum(w2 * r * r)
+    return ypy - (s1 - s2 / s1 if reml else s1)
 
 
-def _tau2_sj(y: FloatArray, v: FloatArray) -> tuple[float, float]:
-    """Sidik & Jonkman (2005) estimator with metafor's initial value.
-
-    tau0 = sum (y - ybar)^2 / k (metafor: var(yi) (k-1)/k); with w = 1/(vi + tau0),
-    tau2 = tau0 * sum w (y - mu_w)^2 / (k-1).  Non-negative by construction.  SE as
-    metafor: tau0/(k-1) sqrt(2 tr(PVPV) + 4 tau2 tr(PVP) + 2 tau2^2 tr(PP)).
-    """
-    k = len(y)
-    df = k - 1
-    tau0 = float(((y - y.mean()) ** 2).sum()) / k
-    if tau0 <= 0.0:
-        return 0.0, 0.0
-    w = 1.0 / (v + tau0)
-    tau2 = tau0 * _generalised_q(y, v, tau0) / df
-    t = _traces(w, v)
-    se = tau0 / df * math.sqrt(2.0 * t.tr_pdpd + 4.0 * tau2 * t.tr_pdp + 2.0 * tau2**2 * t.tr_pp)
-    return tau2, se
-
-
-def _tau2_pm(y: FloatArray, v: FloatArray) -> tuple[float, float]:
-    """Paule & Mandel (1982) estimator: root of the generalised Q equation.
-
-    Solves sum w_i (y_i - mu_w)^2 = k - 1 with w_i = 1/(vi + tau2); tau2 = 0 when
-    the generalised Q at 0 is already below k - 1.  SE as metafor:
-    sqrt(2 k^2 / (k-1)) / sum(w).
-    """
-    k = len(y)
-    df = k - 1
-    if _generalised_q(y, v, 0.0) <= df:
-        tau2 = 0.0
+def _block_score_root(y: FloatArray, v: FloatArray, reml: bool) -> FloatArray:
+    """The likelihood maximum by a bracketed root search on the score (the fallback when
+    Fisher scoring oscillates): 0 where the score is <= 0 at 0, else a root in [0, hi],
+    hi grown from var(y) + mean(v) by factors of 4 until the score is negative, found by
+    the Illinois variant of regula falsi to a bracket of 1e-14 relative width."""
+    n = y.shape[1]
+    out = np.zeros(n)
+    f_lo = _block_score(y, v, np.zeros(n), reml)
+    cols = np.flatnonzero(f_lo > 0.0)
+    if not cols.size:
+        return out
+    y, v, f_lo = y[:, cols], v[:, cols], f_lo[cols]
+    m = cols.size
+    hi = np.maximum(_block_scale(y, v), 1e-8)
+    f_hi = _block_score(y, v, hi, reml)
+    for _ in range(400):
+        grow = f_hi >= 0.0
+        if not grow.any():
+            break
+        hi[grow] *= 4.0
+        f_hi[grow] = _block_score(y[:, grow], v[:, grow], hi[grow], reml)
     else:
-        scale = float(((y - y.mean()) ** 2).sum()) / max(df, 1) + float(v.mean())
-        tau2 = _positive_root(lambda t: _generalised_q(y, v, t) - df, scale)
-    w = 1.0 / (v + tau2)
-    se = math.sqrt(2.0 * k**2 / df) / float(w.sum())
-    return tau2, se
+        raise MetaConvergenceError("could not bracket the root for tau^2")
+    lo, side = np.zeros(m), np.zeros(m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(_ROOT_MAX_ITER):
+            t = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+            t = np.where((t > lo) & (t < hi), t, 0.5 * (lo + hi))
+            f = _block_score(y, v, t, reml)
+            right = f < 0.0  # the root lies left of t: t becomes the upper end
+            f_lo = np.where(right & (side == -1.0), f_lo / 2.0, f_lo)
+            f_hi = np.where(~right & (side == 1.0), f_hi / 2.0, f_hi)
+            hi, f_hi = np.where(right, t, hi), np.where(right, f, f_hi)
+            lo, f_lo = np.where(right, lo, t), np.where(right, f_lo, f)
+            side = np.where(right, -1.0, 1.0)
+            done = (f == 0.0) | (hi - lo <= _ROOT_RTOL * hi)
+            if done.any():
+                out[cols[done]] = t[done]
+                keep = ~done
+                cols, y, v = cols[keep], y[:, keep], v[:, keep]
+                lo, hi, f_lo, f_hi, side = lo[keep], hi[keep], f_lo[keep], f_hi[keep], side[keep]
+                if not cols.size:
+                    return out
+    raise MetaConvergenceError("root search for tau^2 did not converge")
 
 
-def _loglik(y: FloatArray, v: FloatArray, tau2: float, reml: bool) -> float:
-    """(Restricted) log-likelihood of the random-effects model, up to a constant."""
-    w = 1.0 / (v + tau2)
-    rss = float((w * (y - _weighted_mean(y, w)) ** 2).sum())
-    ll = -0.5 * float(np.log(v + tau2).sum()) - 0.5 * rss
-    if reml:
-        ll -= 0.5 * math.log(float(w.sum()))
-    return ll
+_SCRATCH = threading.local()
+#: Scratch arrays up to this many values are kept for the next call (per thread).
+_SCRATCH_KEEP: Final = 4_000_000
 
 
-def _score(y: FloatArray, v: FloatArray, tau2: float, reml: bool) -> tuple[float, float]:
-    """Twice the (restricted) likelihood score for tau2 and the Fisher-scoring step.
+def _workspace(k: int, n: int, count: int) -> tuple[FloatArray, ...]:
+    """Scratch arrays of at least k * n values for a hot loop, used with ``out=`` rather
+    than allocating block-sized temporaries each time: fresh large allocations cost page
+    faults on first touch.  Kept per thread for the next call up to ``_SCRATCH_KEEP``."""
+    size = k * n
+    kept: tuple[FloatArray, ...] = getattr(_SCRATCH, "buffers", ())
+    if len(kept) >= count and kept[0].size >= size:
+        return kept[:count]
+    buffers = tuple(np.empty(max(size, kept[0].size if kept else 0)) for _ in range(count))
+    if size <= _SCRATCH_KEEP:
+        _SCRATCH.buffers = buffers
+    return buffers
 
-    Score: Y'PPY - tr(W) (ML) or Y'PPY - tr(P) (REML); expected information (times
-    2): tr(W^2) (ML) or tr(PP) (REML).  For the intercept-only model PY = W (y - mu_w).
-    """
-    w = 1.0 / (v + tau2)
-    resid = y - _weighted_mean(y, w)
-    ypy = float((w**2 * resid**2).sum())
-    if reml:
-        t = _traces(w, v)
-        return ypy - t.tr_p, (ypy - t.tr_p) / t.tr_pp
-    return ypy - float(w.sum()), (ypy - float(w.sum())) / float((w**2).sum())
+
+def _views(buffers: tuple[FloatArray, ...], k: int, m: int) -> list[FloatArray]:
+    return [buffer[: k * m].reshape(k, m) for buffer in buffers]
 
 
-def _fisher_scoring(y: FloatArray, v: FloatArray, reml: bool, start: float) -> float | None:
-    """metafor's Fisher scoring iterations; ``None`` if not converged in 100 steps."""
+def _fisher_one(y: FloatArray, v: FloatArray, start: float, reml: bool) -> float:
+    """:func:`_block_fisher` for one analysis (1-D ``y``, ``v``): the same steps and
+    stopping rule with Python floats for the bookkeeping; NaN if not converged."""
+    threshold = _THRESHOLD
     tau2 = max(0.0, start)
+    w, a, b = np.empty_like(v), np.empty_like(v), np.empty_like(v)
     for _ in range(_MAX_ITER):
-        step = _score(y, v, tau2, reml)[1]
+        np.add(v, tau2, out=w)
+        np.divide(1.0, w, out=w)
+        s1 = float(np.add.reduce(w))
+        np.multiply(w, y, out=a)
+        np.subtract(y, float(np.add.reduce(a)) / s1, out=a)
+        np.multiply(a, a, out=a)
+        np.multiply(w, w, out=b)
+        s2 = float(np.add.reduce(b))
+        np.multiply(a, b, out=a)
+        ypy = float(np.add.reduce(a))
+        if reml:
+            np.multiply(b, w, out=b)
+            s3 = float(np.add.reduce(b))
+            tr_p = s1 - s2 / s1
+            step = (ypy - tr_p) / (s2 - 2.0 * s3 / s1 + s2**2 / s1**2)
+        else:
+            step = (ypy - s1) / s2
         if tau2 + step < 0.0:
-            if tau2 == 0.0:  # metafor halves the step until it vanishes: stay at 0
+            if tau2 == 0.0:
                 step = 0.0
             while tau2 + step < 0.0:
                 step /= 2.0
         new = tau2 + step
         change = abs(new - tau2)
         tau2 = new
-        if change <= _THRESHOLD:
+        if change <= threshold:
             return max(0.0, tau2)
-    return None
+    return math.nan
 
 
-def _tau2_fisher(y: FloatArray, v: FloatArray, reml: bool, start: float) -> tuple[float, float]:
+def _block_fisher(
+    y: FloatArray,
+    v: FloatArray,
+    start: FloatArray,
+    reml: bool,
+    work: tuple[FloatArray, ...] | None = None,
+) -> FloatArray:
+    """metafor's Fisher scoring for each analysis; NaN where not converged in 100 steps.
+
+    Start max(0, start); update tau2 += (Y'PPY - tr(W)) / tr(W^2) (ML) or
+    (Y'PPY - tr(P)) / tr(PP) (REML), halving a step while it would make tau2 negative
+    (a step from 0 that would is dropped, as metafor's halving makes it vanish);
+    an analysis has converged when its change is <= ``_THRESHOLD`` (1e-10), and its
+    value is taken then.  Converged analyses are dropped from the block once they are a
+    quarter of it (until then they iterate on, unrecorded).
+    """
+    threshold = _THRESHOLD
+    k, n = y.shape
+    if n == 1:
+        return np.array([_fisher_one(y[:, 0], v[:, 0], float(start[0]), reml)])
+    out = np.full(n, np.nan)
+    cols = np.arange(n)
+    tau2 = np.maximum(0.0, start)
+    recorded = np.zeros(n, dtype=bool)
+    buffers = work if work is not None and work[0].size >= k * n else _workspace(k, n, 3)
+    for _ in range(_MAX_ITER):
+        w, a, b = _views(buffers[:3], k, cols.size)
+        np.add(v, tau2, out=w)
+        np.divide(1.0, w, out=w)
+        s1 = _colsum(w)
+        np.multiply(w, y, out=a)
+        np.subtract(y, _colsum(a) / s1, out=a)
+        np.multiply(a, a, out=a)  # (y - mu)^2
+        np.multiply(w, w, out=b)  # w^2
+        s2 = _colsum(b)
+        np.multiply(a, b, out=a)
+        ypy = _colsum(a)
+        if reml:
+            np.multiply(b, w, out=b)  # w^3
+            s3 = _colsum(b)
+            tr_p = s1 - s2 / s1
+            step = (ypy - tr_p) / (s2 - 2.0 * s3 / s1 + s2**2 / s1**2)
+        else:
+            step = (ypy - s1) / s2
+        negative = tau2 + step < 0.0
+        if negative.any():
+            step = np.where(negative & (tau2 == 0.0), 0.0, step)
+            negative = tau2 + step < 0.0
+            while negative.any():
+                step = np.where(negative, step / 2.0, step)
+                negative = tau2 + step < 0.0
+        new = tau2 + step
+        fresh = (np.abs(new - tau2) <= threshold) & ~recorded
+        tau2 = new
+        if fresh.any():
+            out[cols[fresh]] = np.maximum(0.0, tau2[fresh])
+            recorded |= fresh
+            count = int(recorded.sum())
+            if count == cols.size:
+                break
+            if 4 * count >= cols.size:
+                keep = ~recorded
+                cols, y, v, tau2 = cols[keep], y[:, keep], v[:, keep], tau2[keep]
+                recorded = np.zeros(cols.size, dtype=bool)
+    return out
+
+
+def _block_loglik_drop(
+    y: FloatArray, v: FloatArray, tau2: FloatArray, q0: FloatArray, s1_0: FloatArray, reml: bool
+) -> FloatArray:
+    """ll(0) - ll(tau2) of the (restricted) log-likelihood, up to a constant
+
+        ll(t) = -1/2 [sum log(v + t) + sum w (y - mu_w)^2 (+ log sum w for REML)],
+
+    with w = 1/(v + t); ``q0`` and ``s1_0`` are Q and sum w at t = 0.  Written as
+    1/2 [sum log1p(t/v) + RSS(t) - Q (+ log sum w(t) - log sum w(0))]: one logarithm a
+    study instead of two."""
+    w = 1.0 / (v + tau2)
+    s1 = _colsum(w)
+    r = y - _colsum(w * y) / s1
+    np.multiply(r, r, out=r)
+    np.multiply(r, w, out=r)
+    drop = 0.5 * (_colsum(np.log1p(tau2 / v)) + _colsum(r) - q0)
+    if reml:
+        drop += 0.5 * (np.log(s1) - np.log(s1_0))
+    return drop
+
+
+class _Base(NamedTuple):
+    """Sums at w = 1/v for each analysis: Cochran's Q, s_j = sum w^j (s3 for DL only) and
+    tr(P) = s1 - s2/s1."""
+
+    q: FloatArray
+    s1: FloatArray
+    s2: FloatArray
+    s3: FloatArray | None
+    tr_p: FloatArray
+
+
+def _block_tau2(
+    y: FloatArray,
+    v: FloatArray,
+    method: str,
+    base: _Base,
+    work: tuple[FloatArray, ...],
+) -> tuple[FloatArray, FloatArray]:
+    """tau^2 and its standard error for each analysis.  See :func:`rma` for the
+    estimators; NaN standard errors for EE.  ``work``: scratch arrays (:func:`_workspace`)."""
+    k, n = y.shape
+    df = k - 1
+    if method == "EE":
+        return np.zeros(n), np.full(n, np.nan)
+    q0, tr_p0 = base.q, base.tr_p
+    if method == "DL":
+        s1, s2, s3 = base.s1, base.s2, base.s3
+        assert s3 is not None
+        tr_pp = s2 - 2.0 * s3 / s1 + s2**2 / s1**2
+        tau2 = np.maximum(0.0, (q0 - df) / tr_p0)
+        se = np.sqrt(2.0 * df + 4.0 * tau2 * tr_p0 + 2.0 * tau2**2 * tr_pp) / tr_p0
+        return tau2, se
+    centred = y - _colsum(y) / k
+    rss = _colsum(centred * centred)
+    if method in ("HE", "ML", "REML"):
+        # Hedges: with w = 1, tr(PV) = (1 - 1/k) sum v, tr(PVPV) = (1 - 2/k) sum v^2 +
+        # (sum v)^2 / k^2.  The untruncated value is the ML/REML starting value.
+        sum_v = _colsum(v)
+        tr_pd = (1.0 - 1.0 / k) * sum_v
+        raw = (rss - tr_pd) / df
+        if method == "HE":
+            tau2 = np.maximum(0.0, raw)
+            tr_pdpd = (1.0 - 2.0 / k) * _colsum(v * v) + sum_v**2 / k**2
+            se = np.sqrt(2.0 * tr_pdpd + 4.0 * tau2 * tr_pd + 2.0 * tau2**2 * df) / df
+            return tau2, se
+        return _block_likelihood(y, v, raw, base, method == "REML", work)
+    if method == "SJ":
+        tau0 = rss / k
+        w = 1.0 / (v + tau0)
+        w2 = w * w
+        s1, s2, s3 = _colsum(w), _colsum(w2), _colsum(w2 * w)
+        r = y - _colsum(w * y) / s1
+        tau2 = tau0 * _colsum(w * r * r) / df
+        tr_pp = s2 - 2.0 * s3 / s1 + s2**2 / s1**2
+        tr_pdp = _colsum(v * (w2 - 2.0 * w2 * w / s1 + w2 * (s2 / s1**2)))
+        tr_pdpd = _colsum(v * v * (w2 - 2.0 * w2 * w / s1)) + _colsum(w2 * v) ** 2 / s1**2
+        with np.errstate(invalid="ignore"):
+            se = tau0 / df * np.sqrt(2.0 * tr_pdpd + 4.0 * tau2 * tr_pdp + 2.0 * tau2**2 * tr_pp)
+        flat = tau0 <= 0.0
+        return np.where(flat, 0.0, tau2), np.where(flat, 0.0, se)
+    # PM: the root of Q_gen(tau2) = k - 1, or 0 when Q (at 0) is already <= k - 1.
+    tau2 = np.zeros(n)
+    positive = q0 > df
+    if positive.any():
+        yp, vp = y[:, positive], v[:, positive]
+        tau2[positive] = _block_q_root(yp, vp, np.full(yp.shape[1], float(df)), work)
+    se = math.sqrt(2.0 * k**2 / df) / _colsum(1.0 / (v + tau2))
+    return tau2, se
+
+
+def _block_likelihood(
+    y: FloatArray,
+    v: FloatArray,
+    start: FloatArray,
+    base: _Base,
+    reml: bool,
+    work: tuple[FloatArray, ...],
+) -> tuple[FloatArray, FloatArray]:
     """ML or REML estimate of tau2 (Viechtbauer, 2005) by Fisher scoring as in metafor.
 
-    Starting value max(0, HE); update tau2 += (Y'PPY - tr(W)) / tr(W^2) for ML and
-    (Y'PPY - tr(P)) / tr(PP) for REML, halving the step whenever it would make
-    tau2 negative; converged when the change is <= 1e-10 (at most 100 iterations).
-    As in metafor, tau2 is reset to 0 if the (restricted) likelihood is higher
-    there.  SE from the Fisher information: sqrt(2 / sum w^2) (ML) or
-    sqrt(2 / tr(PP)) (REML).
+    Starting value max(0, HE); see :func:`_block_fisher`.  As in metafor, tau2 is reset
+    to 0 if the (restricted) likelihood is higher there (by more than
+    ``.Machine$double.eps^0.25``).  SE from the Fisher information: sqrt(2 / sum w^2)
+    (ML) or sqrt(2 / tr(PP)) (REML).
 
     Where metafor would stop with "Fisher scoring algorithm did not converge" (the
     iterations can oscillate; metafor's documented remedy is a smaller step length,
-    ``control=list(stepadj=...)``), the same maximum is found instead by a bracketed
-    root search on the score equation (0 if the score is non-positive at 0).
+    ``control=list(stepadj=...)``), the same maximum is found instead, for those
+    analyses, by a bracketed root search on the score equation (0 if the score is
+    non-positive at 0).
     """
-    found = _fisher_scoring(y, v, reml, start)
-    if found is None:
-        if _score(y, v, 0.0, reml)[0] <= 0.0:
-            found = 0.0
-        else:
-            scale = float(((y - y.mean()) ** 2).sum()) / max(len(y) - 1, 1) + float(v.mean())
-            found = _positive_root(lambda t: _score(y, v, t, reml)[0], scale)
-    tau2 = found
-    if tau2 > _THRESHOLD and _loglik(y, v, 0.0, reml) - _loglik(y, v, tau2, reml) > _LL_TOL:
-        tau2 = 0.0
-    w = 1.0 / (v + tau2)
-    information = _traces(w, v).tr_pp if reml else float((w**2).sum())
-    return tau2, math.sqrt(2.0 / information)
+    tau2 = _block_fisher(y, v, start, reml, work)
+    failed = np.isnan(tau2)
+    if failed.any():
+        tau2[failed] = _block_score_root(y[:, failed], v[:, failed], reml)
+    check = tau2 > _THRESHOLD
+    if check.any():
+        tc = tau2[check]
+        drop = _block_loglik_drop(y[:, check], v[:, check], tc, base.q[check], base.s1[check], reml)
+        tau2[check] = np.where(drop > _LL_TOL, 0.0, tc)
+    k, n = y.shape
+    w, w2 = _views(work, k, n)[:2]
+    np.add(v, tau2, out=w)
+    np.divide(1.0, w, out=w)
+    np.multiply(w, w, out=w2)
+    s2 = _colsum(w2)
+    if reml:
+        s1 = _colsum(w)
+        np.multiply(w2, w, out=w2)
+        s3 = _colsum(w2)
+        information = s2 - 2.0 * s3 / s1 + s2**2 / s1**2
+    else:
+        information = s2
+    return tau2, np.sqrt(2.0 / information)
 
 
-def _qprofile(y: FloatArray, v: FloatArray, alpha: float) -> tuple[float, float]:
+@lru_cache(maxsize=256)
+def _critical(test: str, df: int, alpha: float) -> float:
+    """Two-sided critical value: normal (``z``) or t on ``df`` df (``knha``)."""
+    if test == "knha":
+        return float(special.stdtrit(df, 1.0 - alpha / 2.0))
+    return float(-special.ndtri(alpha / 2.0))
+
+
+@lru_cache(maxsize=256)
+def _chi2_quantiles(df: int, alpha: float) -> tuple[float, float]:
+    """chi^2_{df} quantiles at 1 - alpha/2 and alpha/2 (the Q-profile targets)."""
+    return float(special.chdtri(df, alpha / 2.0)), float(special.chdtri(df, 1.0 - alpha / 2.0))
+
+
+_BLOCK_FIELDS: Final = (
+    "estimate", "se", "ci_low", "ci_high", "z_or_t", "p", "tau2", "tau2_se", "tau2_ci_low",
+    "tau2_ci_high", "i2", "h2", "q", "q_p", "pi_low", "pi_high",
+)  # fmt: skip
+
+
+def _fit_core(
+    y: FloatArray, v: FloatArray, method: str, test: str, alpha: float, tau2_ci: bool
+) -> dict[str, FloatArray]:
+    """The model for every analysis (column) of a (k, n) block, k >= 2: tau^2 (with its SE
+    and Q-profile interval), the pooled estimate and its variance, Cochran's Q and tr(P)
+    at w = 1/v; :func:`_fit_block` and :func:`_result_one` derive the rest."""
+    k, n = y.shape
+    df = k - 1
+    # Block-sized temporaries live in three reused scratch arrays.
+    work = _workspace(k, n, 3)
+    w, a, _ = _views(work, k, n)
+    # Cochran's Q (inverse-variance weights) and the sums s_j = sum w^j at w = 1/v.
+    np.divide(1.0, v, out=w)
+    s1_0 = _colsum(w)
+    np.multiply(w, y, out=a)
+    np.subtract(y, _colsum(a) / s1_0, out=a)
+    np.multiply(a, a, out=a)
+    np.multiply(a, w, out=a)
+    q_raw = _colsum(a)
+    np.multiply(w, w, out=a)
+    s2_0 = _colsum(a)
+    s3_0 = None
+    if method == "DL":
+        np.multiply(a, w, out=a)
+        s3_0 = _colsum(a)
+    base = _Base(q_raw, s1_0, s2_0, s3_0, s1_0 - s2_0 / s1_0)
+    tr_p0 = base.tr_p
+    tau2, tau2_se = _block_tau2(y, v, method, base, work)
+
+    # Pooled estimate with weights 1/(vi + tau2).
+    w, a, _ = _views(work, k, n)
+    np.add(v, tau2, out=w)
+    np.divide(1.0, w, out=w)
+    s1 = _colsum(w)
+    np.multiply(w, y, out=a)
+    estimate = _colsum(a) / s1
+    variance = 1.0 / s1
+    if test == "knha":
+        np.subtract(y, estimate, out=a)
+        np.multiply(a, a, out=a)
+        np.multiply(a, w, out=a)
+        rss = _colsum(a)
+        variance = variance * np.where(rss > _EPS, rss / df, 0.0)
+    if method != "EE" and tau2_ci:
+        ci_tau2 = _block_qprofile(y, v, q_raw, df, alpha, work)
+    else:
+        nan = np.full(n, np.nan)
+        ci_tau2 = (nan, nan)
+    return {
+        "estimate": estimate,
+        "variance": variance,
+        "tau2": tau2,
+        "tau2_se": tau2_se,
+        "tau2_ci_low": ci_tau2[0],
+        "tau2_ci_high": ci_tau2[1],
+        "q_raw": q_raw,
+        "tr_p0": tr_p0,
+    }
+
+
+def _fit_block(
+    y: FloatArray, v: FloatArray, method: str, test: str, alpha: float, tau2_ci: bool
+) -> dict[str, FloatArray]:
+    """Fit every analysis (column) of a (k, n) block, k >= 2: :class:`MetaResults`' fields.
+
+    The statistics derived from the model (interval, test, I^2, H^2, Q test, prediction
+    interval) are the arithmetic of :func:`_result_one` on arrays."""
+    k = y.shape[0]
+    df = k - 1
+    core = _fit_core(y, v, method, test, alpha, tau2_ci)
+    estimate, variance, tau2 = core["estimate"], core["variance"], core["tau2"]
+    q_raw, tr_p0 = core["q_raw"], core["tr_p0"]
+    crit = _critical(test, df, alpha)
+    se = np.sqrt(variance)
+    if (se > 0.0).all():
+        statistic = estimate / se
+    else:  # HKSJ with identical effects: se = 0, as in metafor
+        with np.errstate(divide="ignore", invalid="ignore"):
+            statistic = estimate / se
+    if test == "knha":
+        p = 2.0 * special.stdtr(df, -np.abs(statistic))
+    else:
+        p = 2.0 * special.ndtr(-np.abs(statistic))
+
+    # Heterogeneity: Cochran's Q and I^2 / H^2.
+    q = np.maximum(0.0, q_raw)
+    if method == "EE":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            i2 = np.where(q > 0.0, np.maximum(0.0, 100.0 * (q - df) / q), 0.0)
+        h2 = q / df
+    else:
+        typical = df / tr_p0
+        i2 = 100.0 * tau2 / (typical + tau2)
+        h2 = tau2 / typical + 1.0
+    half_pi = crit * np.sqrt(variance + tau2)
+    return {
+        "estimate": estimate,
+        "se": se,
+        "ci_low": estimate - crit * se,
+        "ci_high": estimate + crit * se,
+        "z_or_t": statistic,
+        "p": np.asarray(p, dtype=np.float64),
+        "tau2": tau2,
+        "tau2_se": core["tau2_se"],
+        "tau2_ci_low": core["tau2_ci_low"],
+        "tau2_ci_high": core["tau2_ci_high"],
+        "i2": i2,
+        "h2": h2,
+        "q": q,
+        "q_p": np.asarray(special.chdtrc(df, q), dtype=np.float64),
+        "pi_low": estimate - half_pi,
+        "pi_high": estimate + half_pi,
+    }
+
+
+def _block_qprofile(
+    y: FloatArray,
+    v: FloatArray,
+    q0: FloatArray,
+    df: int,
+    alpha: float,
+    work: tuple[FloatArray, ...],
+) -> tuple[FloatArray, FloatArray]:
     """Q-profile confidence interval for tau^2 (Viechtbauer, 2007; metafor's confint).
 
     The bounds solve Q_gen(tau2) = chi^2_{k-1; 1-alpha/2} (lower) and
     Q_gen(tau2) = chi^2_{k-1; alpha/2} (upper); a bound is 0 when Q_gen(0) is
     already below its critical value (both are 0 when the interval is empty).
     """
-    df = len(y) - 1
-    q0 = _generalised_q(y, v, 0.0)
-    scale = float(((y - y.mean()) ** 2).sum()) / max(df, 1) + float(v.mean())
+    bounds = []
+    for critical in _chi2_quantiles(df, alpha):
+        bound = np.zeros(y.shape[1])
+        above = q0 >= critical
+        if above.any():
+            target = np.full(int(above.sum()), critical)
+            bound[above] = _block_q_root(y[:, above], v[:, above], target, work)
+        bounds.append(bound)
+    return bounds[0], bounds[1]
 
-    def bound(critical: float) -> float:
-        if q0 < critical:
-            return 0.0
-        return _positive_root(lambda t: _generalised_q(y, v, t) - critical, scale)
 
-    upper_quantile = float(special.chdtri(df, alpha / 2.0))
-    lower_quantile = float(special.chdtri(df, 1.0 - alpha / 2.0))
-    return bound(upper_quantile), bound(lower_quantile)
+def _fit_single(y: FloatArray, v: FloatArray, alpha: float) -> dict[str, FloatArray]:
+    """k = 1: each study is its own estimate (Wald z), with no heterogeneity (NaN)."""
+    se = np.sqrt(v)
+    crit = _critical("z", 0, alpha)
+    statistic = y / se
+    nan = np.full(y.shape[0], np.nan)
+    low, high = y - crit * se, y + crit * se
+    return {
+        "estimate": y.copy(),
+        "se": se,
+        "ci_low": low,
+        "ci_high": high,
+        "z_or_t": statistic,
+        "p": np.asarray(2.0 * special.ndtr(-np.abs(statistic)), dtype=np.float64),
+        "tau2": np.zeros(y.shape[0]),
+        "tau2_se": nan,
+        "tau2_ci_low": nan,
+        "tau2_ci_high": nan,
+        "i2": nan,
+        "h2": nan,
+        "q": np.zeros(y.shape[0]),
+        "q_p": nan,
+        "pi_low": low,
+        "pi_high": high,
+    }
 
 
 def _vectors(
@@ -833,9 +1277,29 @@ def _vectors(
         effects = yi
     if vi is None:
         raise TypeError("rma() needs sampling variances 'vi'")
+    if (
+        type(effects) is np.ndarray
+        and type(vi) is np.ndarray
+        and effects.dtype == np.float64
+        and vi.dtype == np.float64
+        and effects.ndim == 1
+        and effects.shape == vi.shape
+        and effects.shape[0]
+        and math.isfinite(float(np.add.reduce(effects)))  # no NaN or infinity
+        and float(vi.min()) > 0.0
+        and math.isfinite(float(vi.max()))
+    ):
+        return effects, vi, measure  # the common case, checked in three passes
     y, v = _columns({"yi": effects, "vi": vi}, ("yi", "vi"))
-    _check_yi_vi(y, v)
+    # _as_column has checked that the values are finite numbers; only vi > 0 is left.
+    if not (v > 0.0).all():
+        _check_yi_vi(y, v)
     return y, v, measure
+
+
+def _float_or_none(value: np.floating | float) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) else number
 
 
 def rma(
@@ -849,21 +1313,27 @@ def rma(
     """Fit the common-effect or random-effects model as metafor's ``rma()``.
 
     ``tau2_ci=False`` skips the Q-profile interval for tau^2 (it is the costliest part), for
-    callers running many analyses that do not report it.
+    callers running many analyses that do not report it.  To fit many independent
+    analyses at once, use :func:`rma_many`.
 
     ``yi``/``vi`` are the observed effects and sampling variances (or pass an
     :class:`EffectSizes` as ``yi``).  ``method``:
 
     * ``"EE"`` (aliases ``"FE"``, ``"CE"``) -- common/equal-effects model with
       inverse-variance weights (tau2 = 0).
-    * ``"DL"`` -- DerSimonian & Laird (1986).
-    * ``"HE"`` -- Hedges (1983), Hedges & Olkin (1985) method of moments.
-    * ``"SJ"`` -- Sidik & Jonkman (2005), metafor's starting value.
-    * ``"PM"`` -- Paule & Mandel (1982), generalised Q root.
+    * ``"DL"`` -- DerSimonian & Laird (1986): tau2 = max(0, (Q - (k-1)) /
+      (sum w - sum w^2 / sum w)), w = 1/vi.
+    * ``"HE"`` -- Hedges (1983), Hedges & Olkin (1985) method of moments:
+      max(0, sum (y - ybar)^2 / (k-1) - mean(vi)).
+    * ``"SJ"`` -- Sidik & Jonkman (2005) with metafor's initial value tau0 =
+      sum (y - ybar)^2 / k: tau2 = tau0 * sum w (y - mu_w)^2 / (k-1), w = 1/(vi + tau0).
+    * ``"PM"`` -- Paule & Mandel (1982): the root of sum w (y - mu_w)^2 = k - 1 with
+      w = 1/(vi + tau2) (0 when the left side is already <= k - 1 at tau2 = 0).
     * ``"ML"``, ``"REML"`` -- (restricted) maximum likelihood by Fisher scoring
       (Viechtbauer, 2005), start max(0, HE), convergence 1e-10, <= 100 steps
       (if the iterations oscillate, where metafor stops with an error, the score
-      equation is solved by a bracketed root search instead).
+      equation is solved by a bracketed root search instead); reset to 0 when the
+      likelihood is higher there, as metafor does.
 
     All estimates are truncated at 0.  ``tau2_se`` uses metafor's formulas
     (variance of the moment statistic for DL/HE/SJ, Fisher information for
@@ -881,95 +1351,53 @@ def rma(
     ``estimate +/- crit * sqrt(se^2 + tau2)`` with the normal quantile, or the t
     quantile on ``k - 1`` df for ``test="knha"``.  ``level`` is a percentage (95)
     or a proportion (0.95).  See the module docstring for ``k == 1``.
+
+    Each iteration of the iterative estimators (Fisher scoring, the Paule-Mandel and
+    Q-profile root searches) is a few vectorised O(k) passes over the studies.
     """
     y, v, measure = _vectors(yi, vi)
-    method_key = _METHOD_ALIASES.get(str(method).upper(), str(method).upper())
-    if method_key not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
-    test_key = str(test).lower()
-    if test_key not in TESTS:
-        raise ValueError(f"unknown test {test!r}; expected 'z' or 'knha'")
+    method_key, test_key = _method_key(method), _test_key(test)
     alpha = _alpha(level)
-    level_pct = _level_percent(level)
-    k = len(y)
-
+    k = y.shape[0]
     if k == 1:
-        estimate, se = float(y[0]), math.sqrt(float(v[0]))
-        crit = float(-special.ndtri(alpha / 2.0))
-        z = estimate / se
-        return MetaResult(
-            k=1,
-            estimate=estimate,
-            se=se,
-            ci_low=estimate - crit * se,
-            ci_high=estimate + crit * se,
-            z_or_t=z,
-            p=float(2.0 * special.ndtr(-abs(z))),
-            tau2=0.0,
-            tau2_se=None,
-            tau2_ci_low=None,
-            tau2_ci_high=None,
-            i2=None,
-            h2=None,
-            q=0.0,
-            q_df=0,
-            q_p=None,
-            pi_low=estimate - crit * se,
-            pi_high=estimate + crit * se,
-            method=method_key,
-            test="z",
-            level=level_pct,
-            measure=measure,
-        )
+        fields = _fit_single(y, v, alpha)
+        return _result_from(fields, 0, k, method_key, test_key, _level_percent(level), measure)
+    core = _fit_core(y[:, None], v[:, None], method_key, test_key, alpha, tau2_ci)
+    return _result_one(core, k, method_key, test_key, alpha, _level_percent(level), measure)
 
+
+def _result_one(
+    core: Mapping[str, FloatArray],
+    k: int,
+    method: str,
+    test: str,
+    alpha: float,
+    level: float,
+    measure: str | None,
+) -> MetaResult:
+    """:func:`_fit_block`'s derived statistics for one analysis, in Python floats (the same
+    IEEE arithmetic, without the per-call cost of NumPy on one-element arrays)."""
     df = k - 1
-    tau2_se: float | None
-    if method_key == "EE":
-        tau2, tau2_se = 0.0, None
-    elif method_key == "DL":
-        tau2, tau2_se = _tau2_dl(y, v)
-    elif method_key == "HE":
-        tau2, tau2_se, _ = _tau2_he(y, v)
-    elif method_key == "SJ":
-        tau2, tau2_se = _tau2_sj(y, v)
-    elif method_key == "PM":
-        tau2, tau2_se = _tau2_pm(y, v)
-    else:
-        start = _tau2_he(y, v)[2]
-        tau2, tau2_se = _tau2_fisher(y, v, reml=method_key == "REML", start=start)
-
-    # Pooled estimate with weights 1/(vi + tau2).
-    w = 1.0 / (v + tau2)
-    estimate = _weighted_mean(y, w)
-    variance = 1.0 / float(w.sum())
-    if test_key == "knha":
-        rss = float((w * (y - estimate) ** 2).sum())
-        variance *= rss / df if rss > _EPS else 0.0
-        crit = float(special.stdtrit(df, 1.0 - alpha / 2.0))
-    else:
-        crit = float(-special.ndtri(alpha / 2.0))
+    estimate, variance = float(core["estimate"][0]), float(core["variance"][0])
+    tau2, q_raw = float(core["tau2"][0]), float(core["q_raw"][0])
+    crit = _critical(test, df, alpha)
     se = math.sqrt(variance)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        statistic = float(np.float64(estimate) / np.float64(se))
-    if test_key == "knha":
+    if se > 0.0:
+        statistic = estimate / se
+    else:  # HKSJ with identical effects: as NumPy's x / 0
+        statistic = math.copysign(math.inf, estimate) if estimate != 0.0 else math.nan
+    if test == "knha":
         p = float(2.0 * special.stdtr(df, -abs(statistic)))
     else:
         p = float(2.0 * special.ndtr(-abs(statistic)))
-
-    # Heterogeneity: Cochran's Q (inverse-variance, tau2 = 0) and I^2 / H^2.
-    w_fe = 1.0 / v
-    q = max(0.0, _generalised_q(y, v, 0.0))
-    q_p = float(special.chdtrc(df, q))
-    if method_key == "EE":
-        i2 = max(0.0, 100.0 * (q - df) / q) if q > 0 else 0.0
+    q = max(0.0, q_raw)
+    if method == "EE":
+        i2 = max(0.0, 100.0 * (q - df) / q) if q > 0.0 else 0.0
         h2 = q / df
-        tau2_interval: tuple[float | None, float | None] = (None, None)
     else:
-        typical = df / _traces(w_fe, v).tr_p
+        typical = df / float(core["tr_p0"][0])
         i2 = 100.0 * tau2 / (typical + tau2)
         h2 = tau2 / typical + 1.0
-        tau2_interval = _qprofile(y, v, alpha) if tau2_ci else (None, None)
-
     half_pi = crit * math.sqrt(variance + tau2)
     return MetaResult(
         k=k,
@@ -980,20 +1408,250 @@ def rma(
         z_or_t=statistic,
         p=p,
         tau2=tau2,
-        tau2_se=tau2_se,
-        tau2_ci_low=tau2_interval[0],
-        tau2_ci_high=tau2_interval[1],
+        tau2_se=None if method == "EE" else float(core["tau2_se"][0]),
+        tau2_ci_low=_float_or_none(core["tau2_ci_low"][0]),
+        tau2_ci_high=_float_or_none(core["tau2_ci_high"][0]),
         i2=i2,
         h2=h2,
         q=q,
         q_df=df,
-        q_p=q_p,
+        q_p=float(special.chdtrc(df, q)),
         pi_low=estimate - half_pi,
         pi_high=estimate + half_pi,
+        method=method,
+        test=test,
+        level=level,
+        measure=measure,
+    )
+
+
+def _result_from(
+    fields: Mapping[str, FloatArray],
+    index: int,
+    k: int,
+    method: str,
+    test: str,
+    level: float,
+    measure: str | None,
+) -> MetaResult:
+    """One :class:`MetaResult` from the field arrays (NaN -> ``None`` where undefined)."""
+    value = {name: float(fields[name][index]) for name in _BLOCK_FIELDS}
+    single = k == 1
+    return MetaResult(
+        k=k,
+        estimate=value["estimate"],
+        se=value["se"],
+        ci_low=value["ci_low"],
+        ci_high=value["ci_high"],
+        z_or_t=value["z_or_t"],
+        p=value["p"],
+        tau2=value["tau2"],
+        tau2_se=None if single or method == "EE" else value["tau2_se"],
+        tau2_ci_low=_float_or_none(value["tau2_ci_low"]),
+        tau2_ci_high=_float_or_none(value["tau2_ci_high"]),
+        i2=None if single else value["i2"],
+        h2=None if single else value["h2"],
+        q=value["q"],
+        q_df=k - 1,
+        q_p=None if single else value["q_p"],
+        pi_low=value["pi_low"],
+        pi_high=value["pi_high"],
+        method=method,
+        test="z" if single else test,
+        level=level,
+        measure=measure,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Many analyses at once
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class MetaResults:
+    """Results of :func:`rma_many`: one element of each array an analysis, in input order.
+
+    The fields are those of :class:`MetaResult` as NumPy arrays (``k``, ``q_df``
+    integers, the rest floats).  Where :class:`MetaResult` has ``None`` (a statistic
+    that is not defined for that analysis: heterogeneity statistics when ``k == 1``,
+    ``tau2_se`` for EE, the tau^2 interval for EE or with ``tau2_ci=False``) the array
+    holds NaN; NaN means "not defined" and nothing else.  ``result(i)`` gives analysis
+    ``i`` as a :class:`MetaResult` (NaN back to ``None``), equal to what :func:`rma`
+    returns for it.
+    """
+
+    k: NDArray[np.int64]
+    estimate: FloatArray
+    se: FloatArray
+    ci_low: FloatArray
+    ci_high: FloatArray
+    z_or_t: FloatArray
+    p: FloatArray
+    tau2: FloatArray
+    tau2_se: FloatArray
+    tau2_ci_low: FloatArray
+    tau2_ci_high: FloatArray
+    i2: FloatArray
+    h2: FloatArray
+    q: FloatArray
+    q_df: NDArray[np.int64]
+    q_p: FloatArray
+    pi_low: FloatArray
+    pi_high: FloatArray
+    method: str
+    test: str
+    level: float = 95.0
+    measure: str | None = None
+
+    def __len__(self) -> int:
+        return int(self.k.shape[0])
+
+    def result(self, index: int) -> MetaResult:
+        """Analysis ``index`` as a :class:`MetaResult`."""
+        fields = {name: getattr(self, name) for name in _BLOCK_FIELDS}
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"analysis index {index} out of range for {len(self)} analyses")
+        k = int(self.k[index])
+        return _result_from(fields, index, k, self.method, self.test, self.level, self.measure)
+
+    def results(self) -> list[MetaResult]:
+        """All analyses as :class:`MetaResult` objects."""
+        return [self.result(i) for i in range(len(self))]
+
+
+def _many_error(error: MetaInputError, analysis: int) -> MetaInputError:
+    return MetaInputError(error.message, error.row, analysis=analysis)
+
+
+def _many_inputs(
+    yi: object, vi: object
+) -> tuple[list[tuple[NDArray[np.intp], FloatArray, FloatArray]], int, str | None]:
+    """Validate the analyses and group them into blocks of equal k.
+
+    Returns ``[(indices, Y, V), ...]``, the number of analyses and the common measure.
+    """
+    measure: str | None = None
+    if vi is None:
+        if not isinstance(yi, Sequence) or not all(isinstance(e, EffectSizes) for e in yi):
+            raise TypeError("rma_many() needs sampling variances 'vi' (or a list of EffectSizes)")
+        measures = {e.measure for e in yi}
+        measure = measures.pop() if len(measures) == 1 else None
+        vi = [e.vi for e in yi]
+        yi = [e.yi for e in yi]
+    # Fast path: two numeric 2-D arrays of the same shape (analyses x studies).
+    y2: FloatArray | None
+    v2: FloatArray | None
+    try:
+        y2 = np.asarray(yi, dtype=np.float64)
+        v2 = np.asarray(vi, dtype=np.float64)
+    except (TypeError, ValueError):
+        y2 = v2 = None
+    if y2 is not None and v2 is not None and y2.ndim == 2 and y2.shape == v2.shape:
+        n, k = y2.shape
+        if n == 0:
+            raise MetaInputError("no analyses given")
+        ok = np.isfinite(y2).all(axis=1) & np.isfinite(v2).all(axis=1) & (v2 > 0.0).all(axis=1)
+        if k and ok.all():
+            return [(np.arange(n), y2, v2)], n, measure
+        first = int(np.flatnonzero(~ok)[0]) if k else 0
+        try:
+            _vectors(np.asarray(yi, dtype=object)[first], np.asarray(vi, dtype=object)[first])
+        except MetaInputError as error:
+            raise _many_error(error, first + 1) from None
+        raise AssertionError("unreachable: a row failed the vectorised check")  # pragma: no cover
+    if y2 is not None and y2.ndim != 2:
+        raise MetaInputError(
+            "rma_many() needs a 2-D array (analyses x studies) or a list of 1-D arrays; "
+            "use rma() for a single analysis"
+        )
+    if isinstance(yi, str | bytes) or not isinstance(yi, Sequence | np.ndarray):
+        raise MetaInputError("rma_many() needs a list of analyses")
+    if isinstance(vi, str | bytes) or not isinstance(vi, Sequence | np.ndarray):
+        raise MetaInputError("rma_many() needs a list of sampling-variance arrays")
+    ys, vs = list(yi), list(vi)
+    if len(ys) != len(vs):
+        raise MetaInputError(f"{len(ys)} effect arrays but {len(vs)} variance arrays")
+    if not ys:
+        raise MetaInputError("no analyses given")
+    by_k: dict[int, list[int]] = {}
+    columns: list[tuple[FloatArray, FloatArray]] = []
+    for index, (effects, variances) in enumerate(zip(ys, vs, strict=True)):
+        try:
+            y, v, _ = _vectors(effects, variances)
+        except MetaInputError as error:
+            raise _many_error(error, index + 1) from None
+        columns.append((y, v))
+        by_k.setdefault(y.shape[0], []).append(index)
+    blocks = []
+    for indices in by_k.values():
+        blocks.append(
+            (
+                np.asarray(indices, dtype=np.intp),
+                np.stack([columns[i][0] for i in indices]),
+                np.stack([columns[i][1] for i in indices]),
+            )
+        )
+    return blocks, len(ys), measure
+
+
+def rma_many(
+    yi: ArrayLike | Sequence[ArrayLike] | Sequence[EffectSizes],
+    vi: ArrayLike | Sequence[ArrayLike] | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95,
+    tau2_ci: bool = True,
+    chunk: int = 1_000_000,
+) -> MetaResults:
+    """Fit many independent analyses at once, vectorised in NumPy: :func:`rma` for each.
+
+    ``yi`` and ``vi`` are either two 2-D arrays of the same shape (analyses x studies,
+    one analysis a row) or two lists of 1-D arrays (analysis i has studies
+    ``yi[i]``, ``vi[i]``; the numbers of studies may differ), or ``yi`` is a list of
+    :class:`EffectSizes` and ``vi`` is ``None``.  ``method``, ``test``, ``level`` and
+    ``tau2_ci`` are as for :func:`rma` and apply to every analysis.
+
+    Analyses with the same number of studies are fitted together: Fisher scoring
+    (ML/REML), the Paule-Mandel and Q-profile root searches iterate on all of them at
+    once, each analysis stopping by its own convergence rule (the same as
+    :func:`rma`'s), and an analysis whose Fisher scoring oscillates falls back, alone,
+    to the bracketed root search :func:`rma` uses.  The results equal those of
+    calling :func:`rma` on each analysis (the tests check agreement to 1e-10).
+    ``chunk`` caps the number of values (analyses x studies) fitted in one block, to
+    bound memory.
+
+    Returns a :class:`MetaResults` of arrays (NaN where :func:`rma` gives ``None``).
+    Raises :class:`MetaInputError` naming the analysis (1-based) and the study row for
+    bad input, as :func:`rma` does for one analysis.
+    """
+    method_key, test_key = _method_key(method), _test_key(test)
+    alpha = _alpha(level)
+    blocks, n, measure = _many_inputs(yi, vi)
+    out = {name: np.empty(n) for name in _BLOCK_FIELDS}
+    ks = np.empty(n, dtype=np.int64)
+    for indices, y, v in blocks:
+        k = y.shape[1]
+        ks[indices] = k
+        step = max(1, chunk // max(k, 1))
+        for start in range(0, len(indices), step):
+            part = indices[start : start + step]
+            ya, va = y[start : start + step], v[start : start + step]
+            if k == 1:
+                fields = _fit_single(ya[:, 0], va[:, 0], alpha)
+            else:  # studies down the columns: the fast direction for the sums
+                ya, va = np.ascontiguousarray(ya.T), np.ascontiguousarray(va.T)
+                fields = _fit_block(ya, va, method_key, test_key, alpha, tau2_ci)
+            for name in _BLOCK_FIELDS:
+                out[name][part] = fields[name]
+    return MetaResults(
+        k=ks,
+        q_df=ks - 1,
         method=method_key,
         test=test_key,
-        level=level_pct,
+        level=_level_percent(level),
         measure=measure,
+        **out,
     )
 
 
@@ -1280,6 +1938,7 @@ class TrimFillResult:
     result: MetaResult
 
 
+@lru_cache(maxsize=64)
 def _method_key(method: str) -> str:
     key = _METHOD_ALIASES.get(str(method).upper(), str(method).upper())
     if key not in METHODS:
@@ -1287,6 +1946,7 @@ def _method_key(method: str) -> str:
     return key
 
 
+@lru_cache(maxsize=64)
 def _test_key(test: str) -> str:
     key = str(test).lower()
     if key not in TESTS:
@@ -1294,20 +1954,72 @@ def _test_key(test: str) -> str:
     return key
 
 
-def _hat(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(X'WX)^-1 and P = W - W X (X'WX)^-1 X' W for weights w."""
-    xw = x * w[:, None]
-    inv = np.asarray(np.linalg.inv(x.T @ xw), dtype=np.float64)
-    p = np.asarray(np.diag(w) - xw @ inv @ xw.T, dtype=np.float64)
-    return inv, p
+class _Wls:
+    """Weighted least squares of y on X (weights w) and the traces of
+    P = W - W X (X'WX)^-1 X' W that the mixed-effects model needs.
+
+    Every quantity is a closed form in p x p matrices and O(k) sums (H = W X (X'WX)^-1 X' W,
+    P = W - H, G(d) = X' diag(d) X, A = (X'WX)^-1), so memory and time are O(k p^2),
+    never k x k: y'Py = sum w r^2 and Py = w r with r = y - X b; tr(PD) = sum w d -
+    tr(A G(w^2 d)); tr(PDPD) = sum w^2 d^2 - 2 tr(A G(w^3 d^2)) + tr((A G(w^2 d))^2);
+    tr(PDP) = sum d_i (w_i^2 - 2 w_i H_ii + (H^2)_ii).
+    """
+
+    def __init__(self, x: FloatArray, y: FloatArray, w: FloatArray) -> None:
+        self.x, self.w = x, w
+        xw = x * w[:, None]
+        self.gram = x.T @ xw
+        self.inv = np.asarray(np.linalg.inv(self.gram), dtype=np.float64)
+        self.b = self.inv @ (xw.T @ y)
+        self.resid = y - x @ self.b
+
+    def _g(self, d: FloatArray) -> FloatArray:
+        result: FloatArray = self.x.T @ (self.x * d[:, None])
+        return result
+
+    def ypy(self) -> float:
+        """y'Py (the weighted residual sum of squares)."""
+        return float((self.w * self.resid**2).sum())
+
+    def pyy(self) -> float:
+        """y'PPy = ||Py||^2."""
+        return float(((self.w * self.resid) ** 2).sum())
+
+    def tr_pd(self, d: FloatArray) -> float:
+        return float((self.w * d).sum()) - float(np.trace(self.inv @ self._g(self.w**2 * d)))
+
+    def tr_p(self) -> float:
+        return self.tr_pd(np.ones_like(self.w))
+
+    def tr_pdpd(self, d: FloatArray) -> float:
+        w = self.w
+        m = self.inv @ self._g(w**2 * d)
+        return (
+            float((w**2 * d**2).sum())
+            - 2.0 * float(np.trace(self.inv @ self._g(w**3 * d**2)))
+            + float(np.trace(m @ m))
+        )
+
+    def tr_pp(self) -> float:
+        return self.tr_pdpd(np.ones_like(self.w))
+
+    def tr_pdp(self, d: FloatArray) -> float:
+        w, x = self.w, self.x
+        xa = x @ self.inv
+        h = w**2 * (xa * x).sum(axis=1)  # H_ii
+        h2 = w**2 * ((xa @ self._g(w**2) @ self.inv) * x).sum(axis=1)  # (H^2)_ii
+        return float((d * (w**2 - 2.0 * w * h + h2)).sum())
+
+    def logdet(self) -> float:
+        """log det(X'WX)."""
+        return float(np.linalg.slogdet(self.gram)[1])
 
 
 def _mods_loglik(y: FloatArray, v: FloatArray, x: FloatArray, tau2: float, reml: bool) -> float:
-    w = 1.0 / (v + tau2)
-    inv, p = _hat(x, w)
-    ll = -0.5 * float(np.log(v + tau2).sum()) - 0.5 * float(y @ p @ y)
+    fit = _Wls(x, y, 1.0 / (v + tau2))
+    ll = -0.5 * float(np.log(v + tau2).sum()) - 0.5 * fit.ypy()
     if reml:
-        ll -= 0.5 * float(np.linalg.slogdet(np.linalg.inv(inv))[1])
+        ll -= 0.5 * fit.logdet()
     return ll
 
 
@@ -1315,15 +2027,13 @@ def _mods_score(
     y: FloatArray, v: FloatArray, x: FloatArray, tau2: float, reml: bool
 ) -> tuple[float, float]:
     """Score (times 2) and Fisher-scoring step for tau2 in the mixed-effects model."""
-    w = 1.0 / (v + tau2)
-    _, p = _hat(x, w)
-    py = p @ y
-    ypy = float(py @ py)
+    fit = _Wls(x, y, 1.0 / (v + tau2))
+    ypy = fit.pyy()
     if reml:
-        score = ypy - float(np.trace(p))
-        return score, score / float((p * p).sum())
-    score = ypy - float(w.sum())
-    return score, score / float((w**2).sum())
+        score = ypy - fit.tr_p()
+        return score, score / fit.tr_pp()
+    score = ypy - float(fit.w.sum())
+    return score, score / float((fit.w**2).sum())
 
 
 def _mods_root(func: Callable[[float], float], y: FloatArray, v: FloatArray) -> float:
@@ -1339,42 +2049,35 @@ def _mods_tau2(
     df = k - n_par
     if method == "EE":
         return 0.0, None
-    _, p_fe = _hat(x, 1.0 / v)
     if method == "DL":
-        tr_p = float(np.trace(p_fe))
-        tau2 = max(0.0, (float(y @ p_fe @ y) - df) / tr_p)
-        var_q = 2.0 * df + 4.0 * tau2 * tr_p + 2.0 * tau2**2 * float((p_fe * p_fe).sum())
+        fe = _Wls(x, y, 1.0 / v)
+        tr_p = fe.tr_p()
+        tau2 = max(0.0, (fe.ypy() - df) / tr_p)
+        var_q = 2.0 * df + 4.0 * tau2 * tr_p + 2.0 * tau2**2 * fe.tr_pp()
         return tau2, math.sqrt(var_q) / tr_p
-    ols = np.eye(k) - x @ np.linalg.inv(x.T @ x) @ x.T
-    rss_ols = float(y @ ols @ y)
-    he_raw = (rss_ols - float((np.diag(ols) * v).sum())) / df
+    ols = _Wls(x, y, np.ones(k))  # P with w = 1: the OLS residual-forming matrix
+    he_raw = (ols.ypy() - ols.tr_pd(v)) / df
     if method == "HE":
         tau2 = max(0.0, he_raw)
-        pv = ols * v[None, :]
-        se = math.sqrt(
-            2.0 * float((pv * pv.T).sum()) + 4.0 * tau2 * float(np.trace(pv)) + 2.0 * tau2**2 * df
-        )
+        se = math.sqrt(2.0 * ols.tr_pdpd(v) + 4.0 * tau2 * ols.tr_pd(v) + 2.0 * tau2**2 * df)
         return tau2, se / df
     if method == "SJ":
         tau0 = float(((y - y.mean()) ** 2).sum()) / k
         if tau0 <= 0.0:
             return 0.0, 0.0
-        _, p0 = _hat(x, 1.0 / (v + tau0))
-        tau2 = tau0 * float(y @ p0 @ y) / df
-        pv = p0 * v[None, :]
+        p0 = _Wls(x, y, 1.0 / (v + tau0))
+        tau2 = tau0 * p0.ypy() / df
         se = (
             tau0
             / df
             * math.sqrt(
-                2.0 * float((pv * pv.T).sum())
-                + 4.0 * tau2 * float(np.trace(pv @ p0))
-                + 2.0 * tau2**2 * float((p0 * p0).sum())
+                2.0 * p0.tr_pdpd(v) + 4.0 * tau2 * p0.tr_pdp(v) + 2.0 * tau2**2 * p0.tr_pp()
             )
         )
         return tau2, se
 
     def qe(t: float) -> float:
-        return float(y @ _hat(x, 1.0 / (v + t))[1] @ y)
+        return _Wls(x, y, 1.0 / (v + t)).ypy()
 
     if method == "PM":
         tau2 = 0.0 if qe(0.0) <= df else _mods_root(lambda t: qe(t) - df, y, v)
@@ -1407,9 +2110,8 @@ def _mods_tau2(
         and _mods_loglik(y, v, x, 0.0, reml) - _mods_loglik(y, v, x, tau2, reml) > _LL_TOL
     ):
         tau2 = 0.0
-    w = 1.0 / (v + tau2)
-    _, p = _hat(x, w)
-    information = float((p * p).sum()) if reml else float((w**2).sum())
+    fit = _Wls(x, y, 1.0 / (v + tau2))
+    information = fit.tr_pp() if reml else float((fit.w**2).sum())
     return tau2, math.sqrt(2.0 / information)
 
 
@@ -1456,11 +2158,10 @@ def _fit_mods(
     alpha = _alpha(level)
     df = k - n_par
     tau2, tau2_se = _mods_tau2(y, v, x, method_key)
-    w = 1.0 / (v + tau2)
-    vb, p = _hat(x, w)
-    b = vb @ (x.T @ (w * y))
+    fit = _Wls(x, y, 1.0 / (v + tau2))
+    vb, b = fit.inv, fit.b
     if test_key == "knha":
-        rss = float(y @ p @ y)
+        rss = fit.ypy()
         vb = vb * (rss / df if rss > _EPS else 0.0)
     se = np.sqrt(np.diag(vb))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1477,14 +2178,14 @@ def _fit_mods(
         crit = float(-special.ndtri(alpha / 2.0))
         pvals = 2.0 * special.ndtr(-np.abs(stat))
         qm_p = float(special.chdtrc(m, qm))
-    _, p_fe = _hat(x, 1.0 / v)
-    qe = max(0.0, float(y @ p_fe @ y))
+    fe = _Wls(x, y, 1.0 / v)
+    qe = max(0.0, fe.ypy())
     if method_key == "EE":
         i2 = max(0.0, 100.0 * (qe - df) / qe) if qe > 0 else 0.0
         h2 = qe / df
         r2: float | None = None
     else:
-        typical = df / float(np.trace(p_fe))
+        typical = df / fe.tr_p()
         i2 = 100.0 * tau2 / (typical + tau2)
         h2 = tau2 / typical + 1.0
         tau2_re = rma(y, v, method=method_key, tau2_ci=False).tau2
@@ -1607,11 +2308,16 @@ def leave_one_out(
     k = len(y)
     if k < 2:
         raise MetaInputError("leave-one-out needs at least two studies")
-    out = []
-    for i in range(k):
-        keep = np.arange(k) != i
-        res = rma(y[keep], v[keep], method=method, test=test, level=level)
-        out.append(res if measure is None else _with_measure(res, measure))
+    out: list[MetaResult] = []
+    # The k fits run as one rma_many() block (row i = all studies but i), in chunks of
+    # rows that keep the block near a million values.
+    step = max(1, 1_000_000 // k)
+    columns = np.arange(k - 1)[None, :]
+    for start in range(0, k, step):
+        left_out = np.arange(start, min(k, start + step))[:, None]
+        index = columns + (columns >= left_out)
+        fits = rma_many(y[index], v[index], method=method, test=test, level=level)
+        out.extend(_measure(fits.result(i), measure) for i in range(len(fits)))
     return out
 
 
