@@ -366,3 +366,26 @@ def test_the_demo_reviews_hold_what_every_page_needs(reviews) -> None:
     states = services.states_for(review, "title-abstract")
     assert "conflict" in states.values() and "unscreened" in states.values()
     assert "awaiting second reviewer" in states.values()
+
+
+def test_the_forest_plot_of_a_subgroup_analysis_shows_each_subgroup(world, researcher) -> None:
+    Review.objects.create(study=world["alpha"], slug="bcg", title="BCG")
+    researcher.post(
+        url("evidence_meta_add", review="bcg"),
+        {
+            "title": "TB",
+            "measure": "RR",
+            "method": "REML",
+            "table": bcg_csv(),
+            "subgroup_column": "alloc",
+        },
+    )
+    svg = researcher.get(
+        url("evidence_meta_figure", review="bcg", ref="MA-1", figure="forest", fmt="svg")
+    ).content.decode()
+    for group in ("random", "alternate", "systematic"):
+        assert group in svg
+    # metafor: rma(yi, vi, data=dat, subset=alloc=="random") gives -0.9710 for random
+    # allocation (https://www.metafor-project.org/doku.php/tips:comp_two_independent_estimates)
+    analysis = MetaAnalysis.objects.get(review__slug="bcg")
+    assert round(analysis.result["subgroups"]["random"]["estimate"], 4) == -0.9710

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from steppingstones.evidence.funnel import funnel_svg
@@ -144,10 +145,28 @@ def analyse(
     return report
 
 
+@dataclass(frozen=True)
+class _Pooled:
+    k: int
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+
 def forest(report: dict[str, Any]) -> str:
+    """The forest plot of a stored report, by subgroup when the analysis has subgroups."""
     studies = report["studies"]
     ratio = report["measure"] in RATIO_MEASURES
     random = report["method"] != "EE"
+    subgroups = None
+    test = None
+    if report.get("subgroups"):
+        subgroups = {
+            name: _Pooled(part["k"], part["estimate"], part["ci_low"], part["ci_high"])
+            for name, part in report["subgroups"].items()
+        }
+        differences = report["test_of_differences"]
+        test = (differences["q"], differences["df"], differences["p"])
     return forest_svg(
         [item["study"] for item in studies],
         [item["yi"] for item in studies],
@@ -161,6 +180,9 @@ def forest(report: dict[str, Any]) -> str:
         ratio=ratio,
         measure=report["measure"],
         model=f"{report['method']} model",
+        groups=report.get("groups") if subgroups else None,
+        subgroups=subgroups,
+        subgroup_test=test,
     )
 
 
