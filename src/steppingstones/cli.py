@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import math
 import os
 import shutil
 import signal
@@ -301,91 +300,6 @@ def cmd_cohort_due(args: argparse.Namespace) -> None:
         )
 
 
-def _meta_finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: a statistic that is not a finite number becomes null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _meta_result_dict(result: Any, measure: str) -> dict[str, Any]:
-    from steppingstones.evidence.meta import back_transform
-    from steppingstones.evidence.meta_input import RATIO_MEASURES
-
-    report: dict[str, Any] = {
-        "measure": measure,
-        "method": result.method,
-        "test": result.test,
-        "k": result.k,
-        "estimate": result.estimate,
-        "se": result.se,
-        "ci_low": result.ci_low,
-        "ci_high": result.ci_high,
-        "pi_low": result.pi_low,
-        "pi_high": result.pi_high,
-        "tau2": result.tau2,
-        "tau2_ci_low": result.tau2_ci_low,
-        "tau2_ci_high": result.tau2_ci_high,
-        "i2": result.i2,
-        "h2": result.h2,
-        "q": result.q,
-        "q_df": result.q_df,
-        "q_p": result.q_p,
-        "z_or_t": result.z_or_t,
-        "p": result.p,
-    }
-    if measure in RATIO_MEASURES:
-        exp = back_transform(result, measure)
-        report["exp"] = {
-            key: _meta_finite(value)
-            for key, value in {
-                "estimate": exp.estimate,
-                "ci_low": exp.ci_low,
-                "ci_high": exp.ci_high,
-                "pi_low": exp.pi_low,
-                "pi_high": exp.pi_high,
-            }.items()
-        }
-    return {key: _meta_finite(value) for key, value in report.items()}
-
-
-def _meta_regression_dict(fit: Any) -> dict[str, Any]:
-    coefficients = {
-        name: {
-            "estimate": float(fit.coefficients[i]),
-            "se": float(fit.se[i]),
-            "z_or_t": float(fit.stat[i]),
-            "p": float(fit.p[i]),
-            "ci_low": float(fit.ci_low[i]),
-            "ci_high": float(fit.ci_high[i]),
-        }
-        for i, name in enumerate(fit.names)
-    }
-    report = {
-        "k": fit.k,
-        "method": fit.method,
-        "test": fit.test,
-        "df": fit.df,
-        "tau2": fit.tau2,
-        "tau2_se": fit.tau2_se,
-        "i2": fit.i2,
-        "h2": fit.h2,
-        "r2": fit.r2,
-        "qm": fit.qm,
-        "qm_df": fit.qm_df,
-        "qm_p": fit.qm_p,
-        "qe": fit.qe,
-        "qe_df": fit.qe_df,
-        "qe_p": fit.qe_p,
-    }
-    report = {key: _meta_finite(value) for key, value in report.items()}
-    report["coefficients"] = {
-        name: {key: _meta_finite(value) for key, value in values.items()}
-        for name, values in coefficients.items()
-    }
-    return report
-
-
 def _meta_figure_path(option: str, value: str | None) -> Path | None:
     from steppingstones.evidence.figures import FigureError, figure_format
 
@@ -409,144 +323,39 @@ def _meta_moderators(values: list[list[str]] | None) -> list[str]:
 def cmd_evidence_meta(args: argparse.Namespace) -> None:
     import json
 
-    from steppingstones.evidence import meta
+    from steppingstones.evidence import meta, pooling
     from steppingstones.evidence.figures import FigureError, write_figure
-    from steppingstones.evidence.funnel import funnel_svg
-    from steppingstones.evidence.meta_input import (
-        RATIO_MEASURES,
-        MetaFileError,
-        StudyTable,
-        read_study_table,
-    )
-    from steppingstones.evidence.plots import forest_svg
+    from steppingstones.evidence.meta_input import RATIO_MEASURES
 
     path = Path(args.data)
     forest_path = _meta_figure_path("--forest", args.forest)
     funnel_path = _meta_figure_path("--funnel", args.funnel)
-    moderators = _meta_moderators(args.moderator)
-    test = "knha" if args.hksj else "z"
-    table: StudyTable | None = None
-
-    def fail(error: Exception) -> CommandError:
-        # escalc and the models number studies from 1; the file numbers its rows (header 1).
-        if (
-            isinstance(error, meta.MetaInputError)
-            and not isinstance(error, MetaFileError)
-            and table is not None
-            and error.row is not None
-        ):
-            return CommandError(f"{path.name}: {table.where(error.row)}: {error.message}")
-        return CommandError(f"{path.name}: {error}")
-
-    report: dict[str, Any]
+    options = pooling.Options(
+        subgroup=args.subgroup or "",
+        moderators=tuple(_meta_moderators(args.moderator)),
+        leave_one_out=args.leave_one_out,
+        egger=args.egger,
+        trim_fill=args.trim_fill,
+    )
     try:
-        table = read_study_table(
-            path.read_text(encoding="utf-8-sig"),
-            args.measure,
-            text_columns=[args.subgroup] if args.subgroup else [],
-            number_columns=moderators,
+        table = pooling.read_table(path.read_text(encoding="utf-8-sig"), args.measure, options)
+        report, _ = pooling.report_for(
+            table, measure=args.measure, method=args.method, hksj=args.hksj, options=options
         )
-        columns: dict[str, Any] = dict(table.columns)
-        effects = meta.escalc(args.measure, labels=table.labels, **columns)
-        result = meta.rma(effects, method=args.method, test=test)
-        report = _meta_result_dict(result, args.measure)
-        split = None
-        if args.subgroup:
-            groups = table.text_columns[args.subgroup]
-            split = meta.subgroup_analysis(effects, groups=groups, method=args.method, test=test)
-            report["subgroup_column"] = args.subgroup
-            report["subgroups"] = {
-                name: _meta_result_dict(fit, args.measure) for name, fit in split.results.items()
-            }
-            report["test_of_differences"] = {
-                "q": split.q_between,
-                "df": split.q_between_df,
-                "p": split.q_between_p,
-            }
-        if moderators:
-            fit = meta.meta_regression(
-                effects,
-                moderators={name: table.number_columns[name] for name in moderators},
-                method=args.method,
-                test=test,
-            )
-            report["meta_regression"] = _meta_regression_dict(fit)
-        if args.leave_one_out:
-            fits = meta.leave_one_out(effects, method=args.method, test=test)
-            report["leave_one_out"] = [
-                {"omitted": label, **_meta_result_dict(fit, args.measure)}
-                for label, fit in zip(table.labels, fits, strict=True)
-            ]
-        if args.egger:
-            egger = meta.egger_test(effects, method=args.method, test=test)
-            report["egger"] = {
-                key: _meta_finite(value)
-                for key, value in {
-                    "test": egger.fit.test,
-                    "stat": egger.stat,
-                    "df": egger.df,
-                    "p": egger.p,
-                    "limit": egger.limit,
-                    "limit_ci_low": egger.limit_ci_low,
-                    "limit_ci_high": egger.limit_ci_high,
-                }.items()
-            }
-        if args.trim_fill:
-            filled = meta.trim_and_fill(effects, method=args.method, test=test)
-            report["trim_fill"] = {
-                "k0": filled.k0,
-                "se_k0": filled.se_k0,
-                "side": filled.side,
-                "estimator": filled.estimator,
-                "filled": [
-                    {"yi": float(y), "vi": float(v)}
-                    for y, v in zip(filled.yi_filled, filled.vi_filled, strict=True)
-                ],
-                "result": _meta_result_dict(filled.result, args.measure),
-            }
-        ratio = args.measure in RATIO_MEASURES
-        random = result.method != "EE" and result.k > 1
         if forest_path is not None:
-            svg = forest_svg(
-                table.labels,
-                list(effects.yi),
-                list(effects.vi),
-                estimate=result.estimate,
-                ci_low=result.ci_low,
-                ci_high=result.ci_high,
-                tau2=result.tau2,
-                pi_low=result.pi_low if random else None,
-                pi_high=result.pi_high if random else None,
-                ratio=ratio,
-                measure=args.measure,
-                model=f"{result.method} model",
-                groups=table.text_columns[args.subgroup] if split is not None else None,
-                subgroups=split.results if split is not None else None,
-                subgroup_test=(
-                    (split.q_between, split.q_between_df, split.q_between_p)
-                    if split is not None
-                    else None
-                ),
-            )
-            write_figure(forest_path, svg)
+            write_figure(forest_path, pooling.forest(report))
         if funnel_path is not None:
-            svg = funnel_svg(
-                list(effects.yi),
-                list(effects.vi),
-                result.estimate,
-                contours=args.contours,
-                ratio=ratio,
-                title=f"Funnel plot ({args.measure})",
-            )
-            write_figure(funnel_path, svg)
+            write_figure(funnel_path, pooling.funnel(report, contours=args.contours))
     except (meta.MetaInputError, meta.MetaConvergenceError, FigureError) as error:
-        raise fail(error) from error
+        raise CommandError(f"{path.name}: {error}") from error
     except UnicodeDecodeError as error:
         raise CommandError(f"{path.name}: not UTF-8 text ({error})") from error
+    except OSError as error:
+        raise CommandError(f"{path.name}: {error.strerror or error}") from error
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
         return
-    _meta_print(report, result, args.measure, ratio)
+    _meta_print(report, args.measure, args.measure in RATIO_MEASURES)
 
 
 def _meta_number(value: float | None, digits: int = 4) -> str:
@@ -557,8 +366,11 @@ def _meta_p(value: float | None) -> str:
     return "not defined" if value is None else f"{value:.4g}"
 
 
-def _meta_print(report: dict[str, Any], result: Any, measure: str, ratio: bool) -> None:
+def _meta_print(report: dict[str, Any], measure: str, ratio: bool) -> None:
     """The report as text, one block an analysis."""
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(level=95.0, **report)
     scale = " (log scale)" if ratio else ""
     stat = "t" if result.test == "knha" else "z"
     print(f"{result.method} model, k = {result.k}, {measure}{scale}")

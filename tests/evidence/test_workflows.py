@@ -389,3 +389,36 @@ def test_the_forest_plot_of_a_subgroup_analysis_shows_each_subgroup(world, resea
     # allocation (https://www.metafor-project.org/doku.php/tips:comp_two_independent_estimates)
     analysis = MetaAnalysis.objects.get(review__slug="bcg")
     assert round(analysis.result["subgroups"]["random"]["estimate"], 4) == -0.9710
+
+
+def test_the_page_shows_meta_regression_and_sensitivity_analyses(world, researcher) -> None:
+    Review.objects.create(study=world["alpha"], slug="bcg", title="BCG")
+    latitude = [44, 55, 42, 52, 13, 44, 19, 13, 27, 42, 18, 33, 33]
+    lines = ["study,ai,bi,ci,di,ablat"] + [
+        f"{s},{a},{b},{c},{d},{lat}" for (s, a, b, c, d), lat in zip(BCG, latitude, strict=True)
+    ]
+    response = researcher.post(
+        url("evidence_meta_add", review="bcg"),
+        {
+            "title": "TB",
+            "measure": "RR",
+            "method": "REML",
+            "table": "\n".join(lines),
+            "moderator_text": "ablat",
+        },
+    )
+    assert response.status_code == 302
+    result = MetaAnalysis.objects.get(review__slug="bcg").result
+    # metafor, rma(yi, vi, mods = ~ ablat, data = dat): intercept 0.2515, ablat -0.0291,
+    # residual tau^2 0.0764 (https://wviechtb.github.io/metafor/reference/rma.uni.html)
+    coefficients = result["meta_regression"]["coefficients"]
+    assert round(coefficients["intrcpt"]["estimate"], 4) == 0.2515
+    assert round(coefficients["ablat"]["estimate"], 4) == -0.0291
+    # metafor prints 0.0764: its Fisher scoring stops once tau^2 changes by < 1e-5, while the
+    # exact maximum of the restricted likelihood (scipy, bounded search) is 0.076348.
+    assert abs(result["meta_regression"]["tau2"] - 0.0764) < 1e-4
+    assert abs(result["meta_regression"]["tau2"] - 0.076348) < 1e-6
+    assert len(result["leave_one_out"]) == 13
+    page = researcher.get(url("evidence_meta", review="bcg", ref="MA-1")).content.decode()
+    for heading in ("Meta-regression", "Leave one out", "Egger", "Trim-and-fill"):
+        assert heading in page

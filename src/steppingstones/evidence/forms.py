@@ -140,6 +140,11 @@ class MetaAnalysisForm(forms.ModelForm):
         ),
     )
     data_file = forms.FileField(label="Or upload a CSV file", required=False)
+    moderator_text = forms.CharField(
+        label="Moderators for meta-regression",
+        required=False,
+        help_text="Numeric columns of the data, separated by commas (optional).",
+    )
 
     class Meta:
         model = MetaAnalysis
@@ -158,6 +163,7 @@ class MetaAnalysisForm(forms.ModelForm):
         self.fields["table"].required = False
         if self.instance.pk and self.instance.rows:
             self.initial["table"] = table_text(self.instance.columns, self.instance.rows)
+            self.initial["moderator_text"] = ", ".join(self.instance.moderators)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -187,12 +193,18 @@ class MetaAnalysisForm(forms.ModelForm):
         group = (cleaned.get("subgroup_column") or "").strip()
         if group and group not in columns:
             self.add_error("subgroup_column", f"The data have no column {group!r}.")
+        names = [n.strip() for n in (cleaned.get("moderator_text") or "").split(",") if n.strip()]
+        missing = [name for name in names if name not in columns]
+        if missing:
+            self.add_error("moderator_text", f"The data have no column {', '.join(missing)}.")
+        cleaned["moderators"] = names
         cleaned["columns"], cleaned["rows"] = columns, rows
         return cleaned
 
     def save(self, commit: bool = True) -> MetaAnalysis:
         self.instance.columns = self.cleaned_data["columns"]
         self.instance.rows = self.cleaned_data["rows"]
+        self.instance.moderators = self.cleaned_data.get("moderators", [])
         analysis: MetaAnalysis = super().save(commit)
         return analysis
 

@@ -349,6 +349,7 @@ class MetaAnalysis(models.Model):
     method = models.CharField(max_length=10, default="REML")
     hksj = models.BooleanField("Hartung-Knapp adjustment", default=False)
     subgroup_column = models.CharField(max_length=60, blank=True)
+    moderators = models.JSONField(default=list, blank=True)
     columns = models.JSONField(default=list)
     rows = models.JSONField(default=list)
     result = models.JSONField(default=dict, blank=True)

@@ -234,6 +234,7 @@ def _run(analysis: MetaAnalysis) -> dict[str, Any]:
         method=analysis.method,
         hksj=analysis.hksj,
         subgroup_column=analysis.subgroup_column,
+        moderators=analysis.moderators,
     )
 
 
