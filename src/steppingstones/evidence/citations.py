@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import reverse
 
@@ -51,70 +52,47 @@ def _summary_of_analysis(analysis: MetaAnalysis) -> str:
     )
 
 
+def _describe(item: object, slugs: list[str]) -> tuple[str, str, str, str]:
+    """(kind, title, summary, url) of one cited item."""
+    if isinstance(item, MetaAnalysis):
+        url = reverse("evidence_meta", args=[*slugs, item.ref])
+        return "pooled result", item.title, _summary_of_analysis(item), url
+    synthesis = reverse("evidence_synthesis", args=slugs)
+    if isinstance(item, ReviewFinding):
+        confidence = item.assessment.get("overall", "not assessed")
+        summary = f"GRADE-CERQual: {confidence} confidence"
+        return "synthesised qualitative finding", item.statement, summary, f"{synthesis}#{item.ref}"
+    if isinstance(item, Theme):
+        summary = f"{item.findings.count()} study findings"
+        return item.get_kind_display().lower(), item.title, summary, f"{synthesis}#{item.ref}"
+    if isinstance(item, ChartingTheme):
+        url = reverse("evidence_charting", args=slugs) + f"#{item.ref}"
+        return "charted theme", item.name, f"{item.documents.count()} documents", url
+    assert isinstance(item, IncludedStudy)
+    url = reverse("evidence_study", args=[*slugs, item.ref])
+    return "included study", item.label, item.get_design_display(), url
+
+
+CITABLE: dict[str, type] = {
+    "MA": MetaAnalysis,
+    "QF": ReviewFinding,
+    "T": Theme,
+    "CT": ChartingTheme,
+    "S": IncludedStudy,
+}
+
+
 def resolve(study: Study, key: str) -> CitedEvidence | None:
     """What ``key`` cites within ``study``, or None when it names nothing there."""
     match = KEY.match(key.strip())
-    if match is None:
+    if match is None or match["prefix"] not in CITABLE:
         return None
     review = Review.objects.filter(study=study, slug=match["review"]).first()
     if review is None:
         return None
-    ref, prefix = match["ref"], match["prefix"]
-    slugs = [study.slug, review.slug]
-    if prefix == "MA":
-        analysis = MetaAnalysis.objects.filter(review=review, ref=ref).first()
-        if analysis is None:
-            return None
-        return CitedEvidence(
-            key,
-            "pooled result",
-            analysis.title,
-            _summary_of_analysis(analysis),
-            reverse("evidence_meta", args=[*slugs, ref]),
-        )
-    if prefix == "QF":
-        finding = ReviewFinding.objects.filter(review=review, ref=ref).first()
-        if finding is None:
-            return None
-        confidence = finding.assessment.get("overall", "not assessed")
-        return CitedEvidence(
-            key,
-            "synthesised qualitative finding",
-            finding.statement,
-            f"GRADE-CERQual: {confidence} confidence",
-            reverse("evidence_synthesis", args=slugs) + f"#{ref}",
-        )
-    if prefix == "T":
-        theme = Theme.objects.filter(review=review, ref=ref).first()
-        if theme is None:
-            return None
-        return CitedEvidence(
-            key,
-            theme.get_kind_display().lower(),
-            theme.title,
-            f"{theme.findings.count()} study findings",
-            reverse("evidence_synthesis", args=slugs) + f"#{ref}",
-        )
-    if prefix == "CT":
-        charted = ChartingTheme.objects.filter(review=review, ref=ref).first()
-        if charted is None:
-            return None
-        return CitedEvidence(
-            key,
-            "charted theme",
-            charted.name,
-            f"{charted.documents.count()} documents",
-            reverse("evidence_charting", args=slugs) + f"#{ref}",
-        )
-    if prefix == "S":
-        included = IncludedStudy.objects.filter(review=review, ref=ref).first()
-        if included is None:
-            return None
-        return CitedEvidence(
-            key,
-            "included study",
-            included.label,
-            included.get_design_display(),
-            reverse("evidence_study", args=[*slugs, ref]),
-        )
-    return None
+    model: Any = CITABLE[match["prefix"]]
+    item = model.objects.filter(review=review, ref=match["ref"]).first()
+    if item is None:
+        return None
+    kind, title, summary, url = _describe(item, [study.slug, review.slug])
+    return CitedEvidence(key, kind, title, summary, url)

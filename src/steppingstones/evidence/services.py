@@ -98,23 +98,28 @@ def store_references(
 # ---- duplicates -------------------------------------------------------------------------
 
 
+def reference_fields(record: Record) -> dict[str, Any]:
+    """A stored record as the plain reference mapping the domain modules read and write."""
+    return {
+        "title": record.title,
+        "abstract": record.abstract,
+        "authors": record.authors,
+        "year": record.year,
+        "journal": record.journal,
+        "journal_abbrev": record.journal_abbrev,
+        "volume": record.volume,
+        "issue": record.issue,
+        "pages": record.pages,
+        "doi": record.doi,
+        "pmid": record.pmid,
+        "keywords": record.keywords,
+        "type": record.record_type or "other",
+        "url": record.url,
+    }
+
+
 def _dedup_record(record: Record, source: str) -> dedup.Record:
-    return dedup.as_record(
-        {
-            "id": str(record.pk),
-            "title": record.title,
-            "authors": record.authors,
-            "year": record.year,
-            "journal": record.journal,
-            "journal_abbrev": record.journal_abbrev,
-            "volume": record.volume,
-            "issue": record.issue,
-            "pages": record.pages,
-            "doi": record.doi,
-            "pmid": record.pmid,
-            "source": source,
-        }
-    )
+    return dedup.as_record({**reference_fields(record), "id": str(record.pk), "source": source})
 
 
 def find_and_store_duplicates(review: Review, *, automatic: bool = True) -> tuple[int, int]:

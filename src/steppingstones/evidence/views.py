@@ -483,32 +483,58 @@ def soqf_csv(request: HttpRequest, access: Access, review: str) -> HttpResponse:
     return response
 
 
+def _referenced_edit(
+    request: HttpRequest,
+    access: Access,
+    review: str,
+    ref: str | None,
+    *,
+    model: Any,
+    form_class: Any,
+    prefix: str,
+    noun: str,
+    back: str,
+) -> HttpResponse:
+    """Add or edit a review item that carries a citable reference (allocated on creation)."""
+    access.require("write")
+    found = review_of(access, review)
+    item = model.objects.filter(review=found, ref=ref).first() if ref else None
+    if ref and item is None:
+        raise Http404
+    form = form_class(request.POST or None, instance=item, review=found)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if item is None:
+                form.instance.review = found
+                form.instance.ref = found.allocate_ref(prefix)
+            form.save()
+        messages.success(request, f"{noun.capitalize()} {form.instance.ref} saved.")
+        return redirect(back, access.study.slug, found.slug)
+    return form_page(
+        request,
+        access,
+        title=f"Edit {noun} {item.ref}" if item else f"New {noun}",
+        form=form,
+        review=found,
+        back=reverse(back, args=[access.study.slug, found.slug]),
+    )
+
+
 @study_view("area:evidence")
 @require_http_methods(["GET", "POST"])
 def theme_edit(
     request: HttpRequest, access: Access, review: str, ref: str | None = None
 ) -> HttpResponse:
-    access.require("write")
-    found = review_of(access, review)
-    theme = Theme.objects.filter(review=found, ref=ref).first() if ref else None
-    if ref and theme is None:
-        raise Http404
-    form = ThemeForm(request.POST or None, instance=theme, review=found)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            if theme is None:
-                form.instance.review = found
-                form.instance.ref = found.allocate_ref("T")
-            form.save()
-        messages.success(request, f"Theme {form.instance.ref} saved.")
-        return redirect("evidence_synthesis", access.study.slug, found.slug)
-    return form_page(
+    return _referenced_edit(
         request,
         access,
-        title=f"Edit theme {theme.ref}" if theme else "New theme",
-        form=form,
-        review=found,
-        back=reverse("evidence_synthesis", args=[access.study.slug, found.slug]),
+        review,
+        ref,
+        model=Theme,
+        form_class=ThemeForm,
+        prefix="T",
+        noun="theme",
+        back="evidence_synthesis",
     )
 
 
@@ -627,27 +653,16 @@ def charting_csv(request: HttpRequest, access: Access, review: str) -> HttpRespo
 def charting_theme_edit(
     request: HttpRequest, access: Access, review: str, ref: str | None = None
 ) -> HttpResponse:
-    access.require("write")
-    found = review_of(access, review)
-    theme = ChartingTheme.objects.filter(review=found, ref=ref).first() if ref else None
-    if ref and theme is None:
-        raise Http404
-    form = ChartingThemeForm(request.POST or None, instance=theme, review=found)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            if theme is None:
-                form.instance.review = found
-                form.instance.ref = found.allocate_ref("CT")
-            form.save()
-        messages.success(request, f"Theme {form.instance.ref} saved.")
-        return redirect("evidence_charting", access.study.slug, found.slug)
-    return form_page(
+    return _referenced_edit(
         request,
         access,
-        title=f"Edit charting theme {theme.ref}" if theme else "New charting theme",
-        form=form,
-        review=found,
-        back=reverse("evidence_charting", args=[access.study.slug, found.slug]),
+        review,
+        ref,
+        model=ChartingTheme,
+        form_class=ChartingThemeForm,
+        prefix="CT",
+        noun="charting theme",
+        back="evidence_charting",
     )
 
 

@@ -832,25 +832,6 @@ def records(request: HttpRequest, access: Access, review: str) -> HttpResponse:
     )
 
 
-def _reference(record: Record) -> dict[str, Any]:
-    return {
-        "title": record.title,
-        "abstract": record.abstract,
-        "authors": record.authors,
-        "year": record.year,
-        "journal": record.journal,
-        "journal_abbrev": record.journal_abbrev,
-        "volume": record.volume,
-        "issue": record.issue,
-        "pages": record.pages,
-        "doi": record.doi,
-        "pmid": record.pmid,
-        "keywords": record.keywords,
-        "type": record.record_type or "other",
-        "url": record.url,
-    }
-
-
 @study_view("area:evidence")
 def export_records(
     request: HttpRequest, access: Access, review: str, which: str, fmt: str
@@ -867,14 +848,14 @@ def export_records(
             chosen.append((record, state or ""))
     handle = io.StringIO()
     if fmt == "ris":
-        write_ris([_reference(r) for r, _ in chosen], handle)
+        write_ris([services.reference_fields(r) for r, _ in chosen], handle)
         kind = "application/x-research-info-systems"
     elif fmt == "bib":
-        write_bibtex([_reference(r) for r, _ in chosen], handle)
+        write_bibtex([services.reference_fields(r) for r, _ in chosen], handle)
         kind = "application/x-bibtex"
     else:
         write_csv(
-            [{**_reference(r), "record": r.number, "state": s} for r, s in chosen],
+            [{**services.reference_fields(r), "record": r.number, "state": s} for r, s in chosen],
             handle,
             extra_columns=("record", "state"),
         )
