@@ -304,3 +304,14 @@ def test_a_500_mb_upload_is_refused_before_it_is_read(world, login, review) -> N
     assert response.status_code == 413
     assert "accepts at most 201 MB" in response.content.decode()
     assert Record.objects.filter(review=review).count() == 8
+
+
+def test_the_stopping_aid_names_its_methods_and_says_it_estimates(reviews, login) -> None:
+    client = login(reviews["users"]["researcher"])
+    page = client.get(
+        reverse("evidence_screening", kwargs={"study_slug": "alpha", "review": "integrated"})
+    ).content.decode()
+    assert "These are estimates, not guarantees" in page
+    assert page.count('class="advice"') >= 2
+    assert "Estimated recall so far: 0." in page or "Estimated recall so far: 1." in page
+    assert "Source:" in page
