@@ -229,13 +229,27 @@ def knee_method(
 # --- hypergeometric test (Callaghan & Müller-Hansen 2020) ------------------------------------
 
 
+def _window_sizes(screened: int) -> np.ndarray:
+    """Sample sizes tested: every size up to 100, then sizes 3% apart, and the whole list."""
+    sizes = [np.arange(1, min(screened, 100) + 1)]
+    if screened > 100:
+        steps = int(math.log(screened / 100) / math.log(1.03)) + 1
+        sizes.append(np.round(100 * 1.03 ** np.arange(1, steps + 1)).astype(np.int64))
+        sizes.append(np.asarray([screened]))
+    all_sizes = np.unique(np.concatenate(sizes))
+    return all_sizes[all_sizes <= screened]
+
+
 def _h0_p(labels: np.ndarray, total_records: int, target: float) -> float:
-    """Smallest p over all 'last n records' samples for H0: recall < target."""
+    """Smallest p over the 'last n records' samples for H0: recall < target.
+
+    Callaghan & Müller-Hansen test every n; to keep this fast on long lists, n runs over every
+    size up to 100 and then sizes 3% apart (a minimum over fewer tests: slightly conservative).
+    """
     found = float(labels.sum())
-    urns = labels[::-1]
-    sizes = np.arange(1, urns.size + 1)
-    in_sample = np.cumsum(urns)
-    population = total_records - (urns.size - sizes)
+    sizes = _window_sizes(labels.size)
+    in_sample = np.cumsum(labels[::-1])[sizes - 1]
+    population = total_records - (labels.size - sizes)
     before = found - in_sample
     needed = np.floor(found / target - before + 1.0)
     impossible = needed > population
@@ -268,11 +282,14 @@ def hypergeometric_test(
     target_recall: float = 0.95,
     confidence: float = 0.95,
     check_every: int | None = None,
+    find_first: bool = True,
 ) -> StoppingAdvice:
     """Callaghan & Müller-Hansen's (2020) stopping criterion, with recall bounds.
 
-    Fires at the first check (every ``check_every`` records, default about 200 checks) where
-    the null hypothesis "recall < target_recall" is rejected at ``1 - confidence``.
+    With ``find_first``, ``recommended_stop`` is the first check (every ``check_every``
+    records, default about 100 checks) where the null hypothesis "recall < target_recall" is
+    rejected at ``1 - confidence``; without it (live screening: only now matters) it is the
+    current count when the test rejects now.
     """
     if not 0 < target_recall < 1 or not 0 < confidence < 1:
         raise ValueError("target_recall and confidence must be between 0 and 1")
@@ -286,15 +303,18 @@ def hypergeometric_test(
     lower: float | None = None
     point: float | None = None
     if found:
-        step = check_every or max(1, screened // 200)
-        checks = list(range(step, screened + 1, step))
+        p_now = _h0_p(labels, total_records, target_recall)
+        step = check_every or max(1, screened // 100)
+        checks = list(range(step, screened + 1, step)) if find_first else []
         if not checks or checks[-1] != screened:
             checks.append(screened)
         for s in checks:
+            if s == screened:
+                first = s if p_now < alpha else None
+                break
             if labels[:s].sum() and _h0_p(labels[:s], total_records, target_recall) < alpha:
                 first = s
                 break
-        p_now = _h0_p(labels, total_records, target_recall)
         lower = _recall_where_p(labels, total_records, alpha)
         point = max(_recall_where_p(labels, total_records, 0.5), lower)
     return StoppingAdvice(
@@ -373,13 +393,23 @@ def stopping_aid(
     *,
     target_recall: float = 0.95,
     confidence: float = 0.95,
-    consecutive: int = 100,
+    consecutive: int | None = None,
+    find_first: bool = True,
 ) -> list[StoppingAdvice]:
-    """The statistical rule first (its recommendation is the one to show), then the others."""
+    """The statistical rule first (its recommendation is the one to show), then the others.
+
+    ``consecutive`` defaults to :func:`default_consecutive` of the number of records.
+    """
     labels = _as_labels(labels_in_order)
+    if consecutive is None:
+        consecutive = default_consecutive(total_records)
     return [
         hypergeometric_test(
-            labels, total_records, target_recall=target_recall, confidence=confidence
+            labels,
+            total_records,
+            target_recall=target_recall,
+            confidence=confidence,
+            find_first=find_first,
         ),
         knee_method(labels, total_records),
         consecutive_irrelevant(labels, consecutive),
