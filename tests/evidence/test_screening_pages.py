@@ -315,3 +315,30 @@ def test_the_stopping_aid_names_its_methods_and_says_it_estimates(reviews, login
     assert page.count('class="advice"') >= 2
     assert "Estimated recall so far: 0." in page or "Estimated recall so far: 1." in page
     assert "Source:" in page
+
+
+def test_a_csv_import_has_a_column_mapping_step(world, login, review) -> None:
+    client = login(world["users"]["researcher"])
+    data = b"Name of paper;Writers;When\nCollocated care;Smith, J;2019\nOutreach;Jones, K;2020\n"
+    page = client.post(
+        url("evidence_import"),
+        {"source": review.sources.first().pk, "file": _upload("export.csv", data)},
+    ).content.decode()
+    assert "Which column of the file holds each field" in page
+    token = page.split('name="token" value="')[1].split('"')[0]
+    page = client.post(
+        url("evidence_import_remap"),
+        {
+            "token": token,
+            "map_title": "Name of paper",
+            "map_authors": "Writers",
+            "map_year": "When",
+        },
+    ).content.decode()
+    assert "Collocated care" in page and "Smith, J" in page and "2019" in page
+    client.post(url("evidence_import_confirm"), {"token": token})
+    run_jobs()
+    stored = Record.objects.get(review=review, title="Outreach")
+    assert stored.authors == ["Jones, K"] and stored.year == 2020
+    other = login(world["users"]["peer-researcher"])
+    assert other.post(url("evidence_import_remap"), {"token": token}).status_code == 404

@@ -19,6 +19,7 @@ urlpatterns = [
     path(R + "sources/", screening.sources, name="evidence_sources"),
     path(R + "import/", screening.import_upload, name="evidence_import"),
     path(R + "import/confirm/", screening.import_confirm, name="evidence_import_confirm"),
+    path(R + "import/mapping/", screening.import_remap, name="evidence_import_remap"),
     path(R + "duplicates/", screening.duplicates, name="evidence_duplicates"),
     path(R + "duplicates/<int:group>/", screening.duplicate_group, name="evidence_duplicate_group"),
     path(R + "screening/", screening.screening_overview, name="evidence_screening"),

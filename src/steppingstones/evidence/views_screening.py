@@ -166,10 +166,7 @@ def import_upload(request: HttpRequest, access: Access, review: str) -> HttpResp
             chosen = form.cleaned_data["file_format"] or None
             detected = chosen or references.detect_format(data, upload.name)
             if detected == "csv":
-                header = data.decode(references.detect_encoding(data), "replace").splitlines()
-                columns: list[str] = next(iter(csv.reader(header[:1])), [])
-                mapping = references.guess_mapping(columns)
-                context["mapping"] = mapping
+                mapping = references.guess_mapping(_csv_headers(data))
             result = references.parse(data, format=detected, filename=upload.name, mapping=mapping)
         except references.ReferenceFormatError as error:
             context["error"] = str(error)
@@ -182,14 +179,64 @@ def import_upload(request: HttpRequest, access: Access, review: str) -> HttpResp
             "source": form.cleaned_data["source"].pk,
             "mapping": mapping,
         }
-        context.update(
-            {
-                "result": result,
-                "preview": result.records[:PREVIEW_RECORDS],
-                "token": token,
-                "filename": upload.name,
-            }
-        )
+        context.update(_preview_context(result, token, upload.name, data, mapping))
+    return render(request, "evidence/import.html", context)
+
+
+def _csv_headers(data: bytes) -> list[str]:
+    """The header row of a CSV file, split on the delimiter the parser will use."""
+    first = data.decode(references.detect_encoding(data), "replace").lstrip("\ufeff")
+    line = first.splitlines()[0] if first else ""
+    delimiter = max("\t;,", key=line.count)
+    return [cell.strip() for cell in next(iter(csv.reader([line], delimiter=delimiter)), [])]
+
+
+def _preview_context(
+    result: Any, token: str, filename: str, data: bytes, mapping: dict[str, str] | None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "result": result,
+        "preview": result.records[:PREVIEW_RECORDS],
+        "token": token,
+        "filename": filename,
+    }
+    if mapping is not None:
+        context["mapping"] = mapping
+        context["headers"] = _csv_headers(data)
+        context["mapping_rows"] = [
+            (field, mapping.get(field, "")) for field in references.CSV_FIELDS
+        ]
+    return context
+
+
+@study_view("area:evidence")
+@require_POST
+def import_remap(request: HttpRequest, access: Access, review: str) -> HttpResponse:
+    """The column-mapping step of a CSV import: read the saved file again with the columns the
+    reviewer chose, and show the preview again."""
+    access.require("write")
+    found = review_of(access, review)
+    token = request.POST.get("token", "")
+    details = request.session.get(f"reference-import-{token}")
+    if details is None or not token.startswith(f"{access.study.pk}-{request.user.pk}-"):
+        raise Http404
+    data = _preview_path(token).read_bytes()
+    headers = _csv_headers(data)
+    mapping = {
+        field: request.POST[f"map_{field}"]
+        for field in references.CSV_FIELDS
+        if request.POST.get(f"map_{field}") in headers
+    }
+    form = ImportForm(initial={"source": details["source"]}, review=found)
+    context: dict[str, Any] = {"review": found, "form": form}
+    try:
+        result = references.parse(data, format="csv", filename=details["filename"], mapping=mapping)
+    except references.ReferenceFormatError as error:
+        context["error"] = str(error)
+        return render(request, "evidence/import.html", context)
+    details["mapping"] = mapping
+    request.session[f"reference-import-{token}"] = details
+    context.update(_preview_context(result, token, details["filename"], data, mapping))
     return render(request, "evidence/import.html", context)
 
 
