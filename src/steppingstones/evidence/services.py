@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from steppingstones.core.progress import Progress, SilentProgress
 from steppingstones.evidence import dedup, screening, screening_state
@@ -118,7 +118,7 @@ def reference_fields(record: Record) -> dict[str, Any]:
     }
 
 
-def _dedup_record(record: Record, source: str) -> dedup.Record:
+def dedup_record(record: Record, source: str) -> dedup.Record:
     return dedup.as_record({**reference_fields(record), "id": str(record.pk), "source": source})
 
 
@@ -135,7 +135,7 @@ def find_and_store_duplicates(review: Review, *, automatic: bool = True) -> tupl
         frozenset(group.records.values_list("pk", flat=True))
         for group in review.duplicate_groups.filter(status=DuplicateGroup.Status.SPLIT)
     }
-    found = dedup.find_duplicates(_dedup_record(r, r.batch.source.name) for r in records)
+    found = dedup.find_duplicates(dedup_record(r, r.batch.source.name) for r in records)
     by_id = {str(record.pk): record for record in records}
     merged = created = 0
     with transaction.atomic():
@@ -241,13 +241,16 @@ def next_for(review: Review, stage: str, user: Any) -> Record | None:
     ).values("record_id")
     queue = stage_records(review, stage).exclude(pk__in=decided)
     if review.dual_screening:
-        counts: dict[int, set[int]] = defaultdict(set)
-        for record_id, reviewer_id in ScreeningDecision.objects.filter(
-            record__review=review, stage=stage, is_resolution=False
-        ).values_list("record_id", "reviewer_id"):
-            counts[record_id].add(reviewer_id)
-        done = [pk for pk, reviewers in counts.items() if len(reviewers) >= 2]
-        queue = queue.exclude(pk__in=done)
+        settled = (
+            ScreeningDecision.objects.filter(
+                record__review=review, stage=stage, is_resolution=False
+            )
+            .values("record_id")
+            .annotate(reviewers=Count("reviewer", distinct=True))
+            .filter(reviewers__gte=2)
+            .values("record_id")
+        )
+        queue = queue.exclude(pk__in=settled)
     return queue.order_by("-priority", "number").first()
 
 

@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
@@ -280,13 +281,13 @@ def duplicates(request: HttpRequest, access: Access, review: str) -> HttpRespons
     for group in groups:
         counts[group.status] += 1
     pending = [group for group in groups if group.status == DuplicateGroup.Status.PENDING]
-    records = Record.objects.filter(review=found).select_related("batch__source")
-    by_source: dict[str, list[int]] = {}
-    for record in records:
-        before_after = by_source.setdefault(record.batch.source.name, [0, 0])
-        before_after[0] += 1
-        if record.duplicate_of_id is None:
-            before_after[1] += 1
+    per_source = (
+        Record.objects.filter(review=found)
+        .values("batch__source__name")
+        .annotate(before=Count("pk"), after=Count("pk", filter=Q(duplicate_of__isnull=True)))
+        .order_by("batch__source__name")
+    )
+    by_source = [(row["batch__source__name"], (row["before"], row["after"])) for row in per_source]
     return render(
         request,
         "evidence/duplicates.html",
@@ -295,7 +296,7 @@ def duplicates(request: HttpRequest, access: Access, review: str) -> HttpRespons
             "pending": pending[:200],
             "pending_total": len(pending),
             "counts": counts,
-            "by_source": sorted(by_source.items()),
+            "by_source": by_source,
         },
     )
 
@@ -329,7 +330,7 @@ def duplicate_group(request: HttpRequest, access: Access, review: str, group: in
         else:
             raise Http404
         return redirect("evidence_duplicates", access.study.slug, found.slug)
-    records = [services._dedup_record(m, m.batch.source.name) for m in members]
+    records = [services.dedup_record(m, m.batch.source.name) for m in members]
     group_view = dedup.DuplicateGroup(
         ids=tuple(r.id for r in records),
         score=item.score,
@@ -850,7 +851,7 @@ def records(request: HttpRequest, access: Access, review: str) -> HttpResponse:
         else 1
     )
     rows = []
-    queryset = services.screenable(found).order_by("number")
+    queryset = services.screenable(found).order_by("number").only("pk", "number", "title", "year")
     for record in queryset:
         state = second.get(record.pk) or first.get(record.pk, "")
         stage = "full text" if record.pk in second else "title and abstract"
