@@ -41,13 +41,22 @@ AREA_TITLES = {
 
 # Capabilities are strings: "area:<name>" to open an area, "write" to change study data,
 # "participants" to list pseudonymised participants, "identity:view" / "identity:change" for the
-# identity store, "members:manage", "audit:view".
+# identity store, "members:manage", "audit:view", "voices:raw" to see the raw (not yet
+# de-identified) text of transcripts and review their de-identification.
 _ALL_AREAS = frozenset(f"area:{area}" for area in AREAS)
 ROLE_CAPABILITIES: dict[Role, frozenset[str]] = {
     Role.STUDY_MANAGER: _ALL_AREAS
-    | {"write", "participants", "identity:view", "identity:change", "members:manage", "audit:view"},
-    Role.RESEARCHER: _ALL_AREAS | {"write", "participants"},
-    Role.SITE_RESEARCHER: _ALL_AREAS | {"write", "participants"},
+    | {
+        "write",
+        "participants",
+        "identity:view",
+        "identity:change",
+        "members:manage",
+        "audit:view",
+        "voices:raw",
+    },
+    Role.RESEARCHER: _ALL_AREAS | {"write", "participants", "voices:raw"},
+    Role.SITE_RESEARCHER: _ALL_AREAS | {"write", "participants", "voices:raw"},
     Role.PEER_RESEARCHER: frozenset(
         {"area:evidence", "area:voices", "area:journeys", "area:model", "write"}
     ),
