@@ -584,6 +584,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     meta.add_argument("--egger", action="store_true", help="Egger's regression test")
     meta.add_argument("--trim-fill", action="store_true", help="trim and fill (L0 estimator)")
+    voices = commands.add_parser(
+        "voices", help="Qualitative analysis: REFI-QDA project import and export."
+    )
+    voices_commands = voices.add_subparsers(dest="voices_command", required=True, metavar="ACTION")
+    from steppingstones.voices.commands import add_commands as add_voices_commands
+
+    add_voices_commands(voices_commands, CommandError)
+    journeys = commands.add_parser(
+        "journeys", help="Pathway analytics on event logs: process maps, variants, milestones."
+    )
+    journeys_commands = journeys.add_subparsers(
+        dest="journeys_command", required=True, metavar="ACTION"
+    )
+    from steppingstones.journeys.commands import add_commands as add_journeys_commands
+
+    add_journeys_commands(journeys_commands, CommandError)
     manage = add("manage", cmd_manage, "Run a Django management command.")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
