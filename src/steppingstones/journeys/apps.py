@@ -4,7 +4,7 @@ import importlib.util
 from django.apps import AppConfig
 
 # Modules that register demo parts, jobs and erasers when imported.
-_REGISTERING_MODULES = ("demo_load", "demo_rules", "erasure", "jobs")
+_REGISTERING_MODULES = ("demo_load", "demo_rules", "erasure", "jobs", "signals")
 
 
 class JourneysConfig(AppConfig):
