@@ -41,6 +41,5 @@ def job_download(request: HttpRequest, access: Access, job_id: str) -> HttpRespo
     if not path.is_file():
         raise Http404
     audit.record("export.download", study=access.study, obj=job, changes={"file": path.name})
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=f"{job.kind}-{job.created_at:%Y%m%d-%H%M}.csv"
-    )
+    name = f"{job.kind}-{job.created_at:%Y%m%d-%H%M}{path.suffix or '.csv'}"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
