@@ -379,3 +379,27 @@ def test_review_errors_are_shown(docs: dict, login: Any) -> None:
     # A finished source's review page sends you back to the source.
     ready = client.get(url(docs, "voices_source_review", docs["ready"].pk))
     assert ready.status_code == 302
+
+
+def test_recordings_carry_captions_from_their_de_identified_transcript(
+    docs: dict, login: Any
+) -> None:
+    path = url(docs, "voices_source_captions", docs["audio"].pk)
+    captions = login(docs["users"]["researcher"]).get(path)
+    assert captions["Content-Type"] == "text/vtt"
+    text = captions.content.decode()
+    assert text.startswith("WEBVTT\n")
+    assert "00:00:01.000 --> 00:00:04.000\nHow was the week?" in text
+    assert "00:00:04.500 --> 00:00:09.000\n" in text and "slept at last." in text
+    assert "Kayden" not in text  # the captions are the de-identified transcript
+    page = login(docs["users"]["researcher"]).get(url(docs, "voices_source", docs["audio"].pk))
+    assert f'<track kind="captions" srclang="en" label="De-identified transcript" src="{path}"' in (
+        page.content.decode()
+    )
+    # A recording is not for peer researchers, nor for other studies or sites.
+    assert get(login, docs["users"]["peer-researcher"], path).status_code == 404
+    assert get(login, docs["users"]["other-study-manager"], path).status_code == 404
+    assert get(login, docs["users"]["site-researcher-GG"], path).status_code == 404
+    # A text source has no captions.
+    ready = url(docs, "voices_source_captions", docs["ready"].pk)
+    assert get(login, docs["users"]["researcher"], ready).status_code == 404

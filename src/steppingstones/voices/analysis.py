@@ -39,6 +39,7 @@ from steppingstones.cohort.models import Circumstance, StaffMember, Wave, Woman
 from steppingstones.core.exports import spreadsheet_safe
 from steppingstones.core.models import Participant
 from steppingstones.core.policy import Access, Role
+from steppingstones.voices import access as access_policy
 from steppingstones.voices import agreement as agreement_module
 from steppingstones.voices import framework as framework_module
 from steppingstones.voices.agreement import CodeAgreement, Coding, Disagreement, Resolution
@@ -138,10 +139,7 @@ class Corpus:
 
 def visible_sources(access: Access) -> QuerySet[Source]:
     """Ready (de-identified) sources of the study, limited to the member's sites."""
-    sources = Source.objects.filter(study=access.study, status=Source.Status.READY)
-    if access.site_ids is not None:
-        sources = sources.filter(site_id__in=access.site_ids)
-    return sources
+    return access_policy.visible_sources(access, analysable=True)
 
 
 def wave_labels(study_waves: Iterable[Wave]) -> dict[int, str]:

@@ -26,6 +26,7 @@ from django.http import Http404
 
 from steppingstones.core.models import Study
 from steppingstones.core.policy import Access
+from steppingstones.voices import access as access_policy
 from steppingstones.voices import codebook
 from steppingstones.voices.codebook import CodebookError, CodebookImportError, CodeRecord
 from steppingstones.voices.models import (
@@ -54,12 +55,7 @@ class CodingError(ValueError):
 def visible_sources(access: Access) -> QuerySet[Source]:
     """The sources this member may open: their sites only, and only ready ones unless they may
     see text still under de-identification review."""
-    sources = Source.objects.filter(study=access.study)
-    if access.site_ids is not None:
-        sources = sources.filter(site_id__in=access.site_ids)
-    if not access.can("voices:raw"):
-        sources = sources.filter(status=Source.Status.READY)
-    return sources
+    return access_policy.visible_sources(access)
 
 
 def source_for(access: Access, source_id: int) -> Source:

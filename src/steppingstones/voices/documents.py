@@ -682,3 +682,34 @@ def map_speakers(document: Document, mapping: Mapping[str, str]) -> Document:
         )
     turns = [replace(t, participant=mapping.get(t.speaker)) for t in document.turns]
     return replace(document, turns=turns, speaker_map=dict(mapping))
+
+
+def _vtt_time(seconds: float) -> str:
+    millis = round(max(seconds, 0.0) * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+def captions_vtt(text: str, turns: list[dict[str, Any]]) -> str:
+    """A WebVTT captions file from a transcript's timed turns (positions into ``text``).
+
+    A turn without an end time lasts until the next turn starts (or five seconds if last).
+    Cue text never contains "-->" or blank lines, which would break the cue.
+    """
+    timed = [t for t in turns if t.get("start_seconds") is not None]
+    timed.sort(key=lambda t: (float(t["start_seconds"]), int(t.get("start_char") or 0)))
+    cues = ["WEBVTT", ""]
+    for number, turn in enumerate(timed, start=1):
+        start = float(turn["start_seconds"])
+        end = turn.get("end_seconds")
+        if end is None or float(end) <= start:
+            following = timed[number]["start_seconds"] if number < len(timed) else None
+            end = float(following) if following is not None and following > start else start + 5
+        words = text[int(turn.get("start_char") or 0) : int(turn.get("end_char") or 0)]
+        words = re.sub(r"\n\s*\n+", "\n", words.replace("-->", "->")).strip()
+        if not words:
+            continue
+        cues += [str(number), f"{_vtt_time(start)} --> {_vtt_time(float(end))}", words, ""]
+    return "\n".join(cues)

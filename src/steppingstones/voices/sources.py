@@ -44,6 +44,7 @@ from steppingstones.core import audit, identity_store
 from steppingstones.core.identity import IdentityKeyError, seal, unseal
 from steppingstones.core.models import Participant, Study
 from steppingstones.core.policy import Access
+from steppingstones.voices import access as access_policy
 from steppingstones.voices import deidentify, documents
 from steppingstones.voices.models import LabelSet, Redaction, Source, VoicesSettings
 
@@ -571,14 +572,7 @@ def save_labels(label_set: LabelSet, state: LabelState) -> None:
 
 
 def visible_sources(access: Access) -> QuerySet[Source]:
-    sources = Source.objects.filter(study=access.study)
-    if access.site_ids is not None:
-        sources = sources.filter(site_id__in=access.site_ids)
-    if not access.can("voices:raw"):
-        sources = sources.filter(status=Source.Status.READY).exclude(
-            media__in=(Source.Media.AUDIO, Source.Media.VIDEO)
-        )
-    return sources
+    return access_policy.visible_sources(access)
 
 
 def can_see_file(access: Access, source: Source) -> bool:

@@ -15,5 +15,10 @@ urlpatterns: list[URLPattern] = [
         name="voices_source_transcript",
     ),
     path("sources/<int:source_id>/file/", views.source_file, name="voices_source_file"),
+    path(
+        "sources/<int:source_id>/captions.vtt",
+        views.source_captions,
+        name="voices_source_captions",
+    ),
     path("settings/", views.voices_settings, name="voices_settings"),
 ]

@@ -25,7 +25,7 @@ from steppingstones.cohort.models import FocusGroup, Wave
 from steppingstones.core import audit
 from steppingstones.core.middleware import upload_limit
 from steppingstones.core.policy import Access, study_view
-from steppingstones.voices import deidentify, sources
+from steppingstones.voices import deidentify, documents, sources
 from steppingstones.voices.models import Redaction, Source, VoicesSettings
 from steppingstones.voices.sources import SourceError
 
@@ -293,6 +293,8 @@ def source_detail(request: HttpRequest, access: Access, source_id: int) -> HttpR
             "source": source,
             "blocks": shown,
             "player": player,
+            "captioned": player is not None
+            and (aligned is not None if player == source else source.status == Source.Status.READY),
             "recording": recording,
             "transcripts": transcripts,
             "aligned": aligned,
@@ -574,3 +576,25 @@ def voices_settings(request: HttpRequest, access: Access) -> HttpResponse:
         "voices/documents/settings.html",
         {"area": "voices", "form": form, "maximum": sources.MAX_UPLOAD_MEGABYTES},
     )
+
+
+@require_GET
+@study_view("area:voices")
+def source_captions(request: HttpRequest, access: Access, source_id: int) -> HttpResponse:
+    """Captions for a recording, from its de-identified, timed transcript (WebVTT)."""
+    recording = _source(access, source_id)
+    if not sources.can_see_file(access, recording):
+        raise Http404
+    transcript = (
+        sources.visible_sources(access)
+        .filter(transcript_of=recording, status=Source.Status.READY)
+        .first()
+    )
+    if transcript is None:
+        raise Http404
+    response = HttpResponse(
+        documents.captions_vtt(transcript.text, transcript.turns), content_type="text/vtt"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
