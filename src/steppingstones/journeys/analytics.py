@@ -1,21 +1,25 @@
 """Pathway analytics over an event log: process map, variants, performance, milestones.
 
-The analytics are Ibis expressions over one relation, the *steps* of the log: one row per event
-with its case, activity, time, its place ``k`` in the case (0-based) and the activity and
-seconds to the next event of the same case (null for the last). Events are ordered canonically
-by ``(case_id, timestamp, seq)``, so the order of the rows handed in never matters.
+The analytics are Ibis expressions over one relation, the *steps* of the log: one row per
+event with its case, activity (an integer code; codes follow the names' sort order), time, its
+place ``k`` in the case (0-based) and the activity and seconds to the next event of the same
+case (null for the last). Events are ordered canonically by ``(case_id, timestamp, seq)``, so
+the order of the rows handed in never matters.
 
 The steps are made in one of two ways, and every analysis after that is the same expression:
 
-* from an Arrow table (the usual case, :mod:`.eventlog` and :mod:`.synthetic` make them): case
-  and activity are coded as integers (free for dictionary-encoded columns), the log is checked
-  for canonical order in one vectorised pass and sorted by the engine (Ibis ``order_by``) only
-  if it is not, and each event's successor is then the next row;
-* from an Ibis table on any backend: by window functions partitioned by case and ordered by
-  timestamp and ``seq``.
+* ``"arrow"``, for an Arrow table (:mod:`.eventlog` and :mod:`.synthetic` make them) on
+  DuckDB: case and activity are coded as integers (free for dictionary-encoded columns), the
+  log is checked for canonical order in one vectorised pass and sorted by the engine (Ibis
+  ``order_by``) only if it is not, and each event's successor is then the next row;
+* ``"windows"``, for an Ibis table on any backend, or an Arrow table sent to one that is not
+  DuckDB (Spark): by window functions partitioned by case and ordered by timestamp and
+  ``seq``, all in the engine.
 
-The default backend is an in-memory DuckDB connection (:func:`connect`); pass ``backend=`` to
-use another. :func:`prepare` makes the steps once so that several analyses share them.
+The default backend is an in-memory DuckDB connection (:func:`connect`, see
+:mod:`.backends`); pass ``backend=`` to use another, such as Spark. :func:`prepare` makes the
+steps once so that several analyses share them. Both ways, and both backends, give the same
+results (the tests check it on the real hospital logs and on synthetic ones).
 
 Durations are in seconds (floats). The results equal PM4Py's ``discover_dfg``, ``get_variants``
 and ``discover_performance_dfg`` given the same events in the same canonical order (the tests
@@ -36,6 +40,7 @@ import pyarrow.compute as pc
 from ibis import _
 from ibis.backends import BaseBackend
 
+from . import backends
 from .eventlog import ACTIVITY, CASE, SEQ, TIMESTAMP, TIMESTAMP_TYPE
 
 # Columns of the steps relation.
@@ -45,8 +50,8 @@ S_TIME = "timestamp"
 S_K = "k"
 S_NEXT = "next_activity"
 S_DT = "seconds_to_next"
-S_F1 = "fingerprint1"
-S_F2 = "fingerprint2"
+S_PATHWAY = "pathway"
+METHODS = ("auto", "arrow", "windows")
 
 
 class Edge(NamedTuple):
@@ -118,18 +123,13 @@ class MilestoneTimes:
 def connect(
     *,
     threads: int | None = None,
-    memory_limit: str | None = None,
+    memory_limit: str | None = "default",
     temp_directory: str | None = None,
 ) -> BaseBackend:
-    """An in-memory DuckDB backend (the default), optionally with limits and a spill folder."""
-    config: dict[str, Any] = {}
-    if threads is not None:
-        config["threads"] = threads
-    if memory_limit is not None:
-        config["memory_limit"] = memory_limit
-    if temp_directory is not None:
-        config["temp_directory"] = temp_directory
-    return ibis.duckdb.connect(**config)
+    """An in-memory DuckDB backend (the default): see :func:`.backends.duckdb`."""
+    return backends.duckdb(
+        threads=threads, memory_limit=memory_limit, temp_directory=temp_directory
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,9 +140,12 @@ def connect(
 class PreparedLog:
     """The steps of a log on a backend, made once by :func:`prepare` and shared by analyses.
 
-    For a log prepared from Arrow, cases and activities are integer codes: ``case_names`` and
-    ``activity_names`` decode them, and ``codes``/``starts``/``lengths`` (canonical order) spell
-    out a case's activities without another query.
+    Activities are integer codes in the steps, decoded by ``activity_names``. For a log
+    prepared from Arrow, cases are codes too (``case_names`` decodes them), ``cases`` holds
+    two order-aware fingerprints of each case's pathway, and ``codes``/``starts``/``lengths``
+    (canonical order) spell out a case's activities without another query. Prepared by window
+    functions, ``cases`` holds each case's pathway itself as a sorted list of
+    ``k * len(activity_names) + code``.
     """
 
     steps: ir.Table
@@ -161,6 +164,11 @@ class PreparedLog:
     def coded(self) -> bool:
         return self.activity_names is not None
 
+    @property
+    def method(self) -> str:
+        """``"arrow"`` or ``"windows"``: how the steps were made."""
+        return "arrow" if self.codes is not None else "windows"
+
     def activity_code(self, name: str) -> Any:
         """The value an activity has in the steps (its code, or the name itself)."""
         if self.activity_names is None:
@@ -177,35 +185,66 @@ class PreparedLog:
 Log: TypeAlias = "pa.Table | ir.Table | PreparedLog"
 
 
-def prepare(log: Log, *, backend: BaseBackend | None = None) -> PreparedLog:
-    """The steps of ``log`` (canonical Arrow table, Ibis table, or already prepared)."""
+def prepare(log: Log, *, backend: BaseBackend | None = None, method: str = "auto") -> PreparedLog:
+    """The steps of ``log`` (canonical Arrow table, Ibis table, or already prepared).
+
+    ``method`` is ``"arrow"`` (an Arrow table on DuckDB), ``"windows"`` (window functions in
+    the engine, for any backend) or ``"auto"``: ``"arrow"`` for an Arrow table on DuckDB,
+    ``"windows"`` otherwise. An Arrow table handed to a backend other than DuckDB is sent to it
+    (case, activity, timestamp and seq only) and prepared there.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     if isinstance(log, PreparedLog):
         return log
     if isinstance(log, pa.Table):
-        return _prepare_arrow(log, backend or connect())
+        backend = backend or connect()
+        on_duckdb = backends.backend_name(backend) == "duckdb"
+        if method == "arrow" or (method == "auto" and on_duckdb):
+            return _prepare_arrow(log, backend)
+        return _prepare_ibis(backends.upload(backend, _core_columns(log)), backend)
     if isinstance(log, ir.Table):
+        if method == "arrow":
+            raise ValueError("method 'arrow' needs an Arrow table")
         if backend is None:
             backend = log._find_backend(use_default=True)
         return _prepare_ibis(log, backend)
     raise TypeError(f"expected an Arrow table, an Ibis table or a PreparedLog, not {type(log)}")
 
 
+def _core_columns(table: pa.Table) -> pa.Table:
+    """Case, activity (plain strings), timestamp (UTC, microseconds) and seq (int64)."""
+    for name in (CASE, ACTIVITY, TIMESTAMP, SEQ):
+        if name not in table.column_names:
+            raise ValueError(f"not a canonical event table: no column {name!r}")
+        if table[name].null_count:
+            raise ValueError(f"column {name!r} has missing values: check the log first")
+    return pa.table(
+        {
+            CASE: pc.cast(table[CASE], pa.string()),
+            ACTIVITY: pc.cast(table[ACTIVITY], pa.string()),
+            TIMESTAMP: pc.cast(table[TIMESTAMP], TIMESTAMP_TYPE),
+            SEQ: pc.cast(table[SEQ], pa.int64()),
+        }
+    )
+
+
 def steps_expr(events: ir.Table) -> ir.Table:
-    """The steps of a canonical event table, by window functions (any Ibis backend)."""
+    """The steps of a canonical event table, by window functions (any Ibis backend).
+
+    The ``activity`` column is taken as it is: a name, or a code as :func:`prepare` makes."""
     w = ibis.window(group_by=events[CASE], order_by=[events[TIMESTAMP], events[SEQ]])
     following = events[TIMESTAMP].lead().over(w)
-    steps = events.select(
+    return events.select(
         **{
             S_CASE: events[CASE],
             S_ACTIVITY: events[ACTIVITY],
             S_TIME: events[TIMESTAMP],
             S_K: ibis.row_number().over(w),
             S_NEXT: events[ACTIVITY].lead().over(w),
-            S_DT: following.delta(events[TIMESTAMP], unit="microsecond") / 1e6,
+            S_DT: following.delta(events[TIMESTAMP], unit="microsecond").cast("float64") / 1e6,
         }
     )
-    text = steps[S_ACTIVITY].cast("string") + "\x1f" + steps[S_K].cast("string")
-    return steps.mutate(**{S_F1: text.hash(), S_F2: (text + "\x1e").hash()})
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -241,21 +280,56 @@ def _fingerprints(activity: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.n
     return f1.view(np.int64), f2.view(np.int64)
 
 
-def cases_expr(steps: ir.Table) -> ir.Table:
-    """One row per case: its number of events and two order-aware 64-bit fingerprints of its
-    pathway, the XOR over its events of a hash of each (activity, place) pair."""
-    return steps.group_by(S_CASE).aggregate(
-        n=_.count(), f1=steps[S_F1].bit_xor(), f2=steps[S_F2].bit_xor()
-    )
+def cases_expr(steps: ir.Table, n_activities: int) -> ir.Table:
+    """One row per case: its number of events and its pathway, exactly, as the sorted list of
+    ``k * n_activities + activity code`` over its events (no ordered aggregate needed)."""
+    key = steps[S_K].cast("int64") * n_activities + steps[S_ACTIVITY].cast("int64")
+    cases = steps.group_by(S_CASE).aggregate(n=_.count(), keys=key.collect())
+    return cases.select(S_CASE, "n", **{S_PATHWAY: cases["keys"].sort()})
 
 
 def _prepare_ibis(events: ir.Table, backend: BaseBackend) -> PreparedLog:
-    steps = steps_expr(events)
+    for name in (CASE, ACTIVITY, TIMESTAMP, SEQ):
+        if name not in events.columns:
+            raise ValueError(f"not a canonical event table: no column {name!r}")
+    names_table = backend.to_pyarrow(events.select(ACTIVITY).distinct())
+    names = sorted(str(a) for a in names_table[ACTIVITY].to_pylist() if a is not None)
+    lookup = backends.upload(
+        backend,
+        pa.table(
+            {
+                "__name": pa.array(names, pa.string()),
+                "__code": pa.array(range(len(names)), pa.int32()),
+            }
+        ),
+    )
+    coded = events.inner_join(lookup, events[ACTIVITY] == lookup["__name"]).select(
+        **{CASE: _[CASE], ACTIVITY: _["__code"], TIMESTAMP: _[TIMESTAMP], SEQ: _[SEQ]}
+    )
+    missing = (
+        events[CASE].isnull()
+        | events[ACTIVITY].isnull()
+        | events[TIMESTAMP].isnull()
+        | events[SEQ].isnull()
+    )
     counts = backend.to_pyarrow(
-        events.aggregate(n_events=_.count(), n_cases=events[CASE].nunique())
+        events.aggregate(
+            n_events=_.count(), n_cases=events[CASE].nunique(), missing=missing.cast("int64").sum()
+        )
     ).to_pylist()[0]
+    if counts["missing"]:
+        raise ValueError(
+            f"{counts['missing']} events have missing values in {CASE}, {ACTIVITY}, "
+            f"{TIMESTAMP} or {SEQ}: check the log first"
+        )
+    steps = backends.materialize(backend, steps_expr(coded))
     return PreparedLog(
-        steps, cases_expr(steps), backend, int(counts["n_events"]), int(counts["n_cases"])
+        steps,
+        cases_expr(steps, max(1, len(names))),
+        backend,
+        int(counts["n_events"]),
+        int(counts["n_cases"]),
+        activity_names=names,
     )
 
 
@@ -349,8 +423,8 @@ def _prepare_arrow(table: pa.Table, backend: BaseBackend) -> PreparedLog:
     run_of_case = np.full(len(case_names), -1, dtype=np.int64)
     run_of_case[case[starts]] = np.arange(starts.size)
     return PreparedLog(
-        steps=ibis.memtable(steps),
-        cases=ibis.memtable(cases),
+        steps=backends.upload(backend, steps, "steps"),
+        cases=backends.upload(backend, cases, "cases"),
         backend=backend,
         n_events=n,
         n_cases=int(starts.size),
@@ -367,7 +441,8 @@ def _canonical_order(
     case: np.ndarray, t_us: np.ndarray, seq: np.ndarray, backend: BaseBackend
 ) -> np.ndarray:
     """The permutation that puts rows in canonical order, sorted by the engine."""
-    keys = ibis.memtable(
+    keys = backends.upload(
+        backend,
         pa.table(
             {
                 "c": pa.array(case),
@@ -375,7 +450,7 @@ def _canonical_order(
                 "s": pa.array(seq),
                 "i": pa.array(np.arange(case.size, dtype=np.int64)),
             }
-        )
+        ),
     )
     ordered = backend.to_pyarrow(keys.order_by(["c", "t", "s"]).select("i"))
     return ordered["i"].to_numpy()
@@ -474,62 +549,97 @@ def performance_dfg(log: Log, *, backend: BaseBackend | None = None) -> list[Per
     return edges
 
 
-def _variant_keys(prepared: PreparedLog) -> ir.Table:
-    """Cases grouped by pathway (length and fingerprints), with a representative case each.
-
-    The fingerprints need no ordered aggregate; with two independent 64-bit ones, merging two
-    different variants by chance is as unlikely as a 128-bit hash collision.
-    """
-    cases = prepared.cases
-    return cases.group_by(["n", "f1", "f2"]).aggregate(
-        count=_.count(), representative=cases[S_CASE].min()
-    )
-
-
 def variants(log: Log, *, backend: BaseBackend | None = None) -> list[Variant]:
     """Pathway variants as ``(activities, count)``, most frequent first.
 
-    Variants with equal counts come shortest first, then in a fixed order set by their
-    fingerprints (which depend on the activities alone, not on the order of the rows).
+    Variants with equal counts are listed in the order of their activities (compared name by
+    name, a variant before its own extensions), so the list depends on the log alone: not on
+    the order of its rows, the way it was prepared or the backend.
     """
     prepared = prepare(log, backend=backend)
-    keys = prepared.backend.to_pyarrow(_variant_keys(prepared))
-    counts = keys["count"].to_numpy()
-    order = np.lexsort(
-        (keys["f2"].to_numpy(), keys["f1"].to_numpy(), keys["n"].to_numpy(), -counts)
-    )
-    reps = keys["representative"].take(pa.array(order)).to_pylist()
-    if prepared.coded:
-        sequences = _sequences_from_arrays(prepared, reps)
+    if prepared.method == "arrow":
+        counts, codes, offsets = _variants_arrow(prepared)
     else:
-        found = _sequences_from_engine(prepared, reps)
-        sequences = [found[r] for r in reps]
-    return list(zip(sequences, counts[order].tolist(), strict=True))
+        counts, codes, offsets = _variants_windows(prepared)
+    order = canonical_variant_order(counts, codes, offsets)
+    assert prepared.activity_names is not None
+    names = np.asarray(prepared.activity_names, dtype=object)[codes].tolist()
+    bounds = offsets.tolist()
+    return [(tuple(names[bounds[i] : bounds[i + 1]]), int(counts[i])) for i in order.tolist()]
 
 
-def _sequences_from_arrays(prepared: PreparedLog, cases: list[Any]) -> list[tuple[str, ...]]:
+def _variants_arrow(prepared: PreparedLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts, and the activity codes of each variant (flat, with offsets), for a log prepared
+    from Arrow: cases are grouped in the engine by length and two order-aware 64-bit
+    fingerprints (the XOR over the case's events of two independent hashes of each (activity,
+    place) pair; merging two different variants by chance is as unlikely as a 128-bit hash
+    collision), and one representative case of each group spells out its activities."""
     assert prepared.codes is not None and prepared.starts is not None
     assert prepared.lengths is not None and prepared.run_of_case is not None
-    assert prepared.activity_names is not None
-    runs = prepared.run_of_case[np.asarray(cases, dtype=np.int64)]
+    cases = prepared.cases
+    keys = prepared.backend.to_pyarrow(
+        cases.group_by(["n", "f1", "f2"]).aggregate(
+            count=_.count(), representative=cases[S_CASE].min()
+        )
+    )
+    counts = keys["count"].to_numpy().astype(np.int64, copy=False)
+    reps = keys["representative"].to_numpy().astype(np.int64, copy=False)
+    runs = prepared.run_of_case[reps]
     starts, lengths = prepared.starts[runs], prepared.lengths[runs]
-    # Gather the rows of the representative cases in one go, then cut them into tuples.
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    # Gather the rows of the representative cases in one go.
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     rows = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-    names = np.asarray(prepared.activity_names, dtype=object)[prepared.codes[rows]].tolist()
-    bounds = offsets.tolist()
-    return [tuple(names[bounds[i] : bounds[i + 1]]) for i in range(len(cases))]
+    return counts, prepared.codes[rows], offsets
 
 
-def _sequences_from_engine(prepared: PreparedLog, cases: list[Any]) -> dict[Any, tuple[str, ...]]:
-    steps = prepared.steps
-    chosen = steps.filter(steps[S_CASE].isin(cases))
-    expr = chosen.group_by(S_CASE).aggregate(acts=chosen[S_ACTIVITY].collect(order_by=chosen[S_K]))
-    table = prepared.backend.to_pyarrow(expr)
-    return {
-        case: tuple(prepared.activity_name(a) for a in acts)
-        for case, acts in zip(table[S_CASE].to_pylist(), table["acts"].to_pylist(), strict=True)
-    }
+def _variants_windows(prepared: PreparedLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts and activity codes of each variant, grouped exactly in the engine by pathway."""
+    assert prepared.activity_names is not None
+    n_activities = max(1, len(prepared.activity_names))
+    cases = prepared.cases
+    table = prepared.backend.to_pyarrow(cases.group_by(S_PATHWAY).aggregate(count=_.count()))
+    counts = table["count"].to_numpy().astype(np.int64, copy=False)
+    pathways = table[S_PATHWAY].combine_chunks()
+    if not len(pathways):
+        return counts, np.zeros(0, np.int64), np.zeros(1, np.int64)
+    offsets = pathways.offsets.to_numpy().astype(np.int64)
+    flat = pathways.values.to_numpy().astype(np.int64)[offsets[0] : offsets[-1]]
+    return counts, flat % n_activities, offsets - offsets[0]
+
+
+def canonical_variant_order(
+    counts: np.ndarray, codes: np.ndarray, offsets: np.ndarray
+) -> np.ndarray:
+    """The order of variants by count (descending), then by their activity codes compared
+    lexicographically (a prefix first). Codes follow the names' sort order, so this is the
+    order of the names too.
+
+    Each variant becomes a zero-padded row of its codes plus one (so the padding sorts first),
+    as big-endian bytes packed into 64-bit words; sorting the rows by their words, first word
+    first, is lexicographic order.
+    """
+    n = counts.size
+    if n == 0:
+        return np.zeros(0, np.int64)
+    lengths = np.diff(offsets)
+    width = max(1, int(lengths.max()))
+    top = int(codes.max()) + 1 if codes.size else 1
+    dtype = np.dtype(">u1") if top < 2**8 else np.dtype(">u2") if top < 2**16 else np.dtype(">u4")
+    row_bytes = -(-width * dtype.itemsize // 8) * 8
+    if n * row_bytes > 512 * 2**20:  # very long cases: compare in Python instead
+        bounds = offsets.tolist()
+        flat = codes.tolist()
+        by_sequence = sorted(range(n), key=lambda i: flat[bounds[i] : bounds[i + 1]])
+        rank = np.empty(n, np.int64)
+        rank[np.asarray(by_sequence, dtype=np.int64)] = np.arange(n)
+        return np.lexsort((rank, -counts.astype(np.int64)))
+    padded = np.zeros((n, row_bytes // dtype.itemsize), dtype=dtype)
+    row = np.repeat(np.arange(n), lengths)
+    column = np.arange(codes.size) - np.repeat(offsets[:-1], lengths)
+    padded[row, column] = codes.astype(np.int64) + 1
+    words = padded.view(">u8").astype(np.uint64)
+    keys = [words[:, j] for j in range(words.shape[1] - 1, -1, -1)]
+    return np.lexsort((*keys, -counts.astype(np.int64)))
 
 
 def filter_by_frequency(
@@ -593,9 +703,8 @@ def milestone_times(
         .group_by(S_CASE)
         .aggregate(t0=_["t0"].min(), t1=_[S_TIME].min())
     )
-    per_case = reached.select(
-        S_CASE, seconds=reached["t1"].delta(reached["t0"], unit="microsecond") / 1e6
-    )
+    micros = reached["t1"].delta(reached["t0"], unit="microsecond").cast("float64")
+    per_case = reached.select(S_CASE, seconds=micros / 1e6)
     s = per_case["seconds"]
     summary_expr = per_case.aggregate(
         n=_.count(),
