@@ -780,6 +780,11 @@ def _store_text(
     source.save()
     _, state = load_labels(study.pk, label_set_key(source))
     spans = _detect(document.text, known_people(target, state.people))
+    _store_detections(source, spans)
+    return source
+
+
+def _store_detections(source: Source, spans: Iterable[deidentify.Span]) -> None:
     Redaction.objects.bulk_create(
         Redaction(
             source=source,
@@ -792,7 +797,6 @@ def _store_text(
         )
         for s in spans
     )
-    return source
 
 
 def ingest(
@@ -1147,18 +1151,7 @@ def redetect(source: Source, people: Mapping[str, str]) -> int:
         source.redactions.filter(decision=Redaction.Decision.PENDING).delete()
         decided = list(source.redactions.all())
         fresh = [s for s in spans if not any(s.start < r.end and r.start < s.end for r in decided)]
-        Redaction.objects.bulk_create(
-            Redaction(
-                source=source,
-                start=s.start,
-                end=s.end,
-                kind=s.kind,
-                label=s.label[:80],
-                detector=s.source[:30],
-                note=s.note[:200],
-            )
-            for s in fresh
-        )
+        _store_detections(source, fresh)
     return len(fresh)
 
 
