@@ -386,6 +386,13 @@ def test_a_peer_researcher_sees_aggregates_only(journeys, study, login) -> None:
     for result in ("milestones-cases", "timings-cases", "conformance-cases"):
         assert client.get(url("journeys_analytics_export", study, result, "csv")).status_code == 404
     assert client.get(url("journeys_cohort_log_export", study, "csv")).status_code == 404
+    # An imported log's case-level rows are not hers either, though its aggregates are.
+    log = store_log(
+        study, synthetic.generate(20, seed=1), name="S", original_name="s", source_format="parquet"
+    )
+    assert client.get(url("journeys_log_export", study, log.pk, "csv")).status_code == 404
+    listing = client.get(url("journeys_logs", study)).content.decode()
+    assert "Aggregates only" in listing and f"/logs/{log.pk}.csv" not in listing
     # Characteristics are not filters for her: asking for one changes nothing.
     rows = csv_rows(
         client.get(url("journeys_analytics_export", study, "milestones", "csv", query="ost=yes"))

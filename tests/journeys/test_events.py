@@ -13,7 +13,7 @@ from steppingstones.journeys import events as services
 from steppingstones.journeys.catalogue import DEFAULT_CATALOGUE, seed_catalogue
 from steppingstones.journeys.erasure import erase_journeys
 from steppingstones.journeys.models import EventType, JourneyEvent
-from steppingstones.voices.models import Code, Coding, Source
+from steppingstones.voices.models import AgreementRound, Code, Coding, Source
 from tests.cohort import conftest as cohort_fixtures
 
 cohort = cohort_fixtures.cohort  # the cohort area's shared fixture
@@ -138,7 +138,7 @@ def test_an_event_from_a_coded_passage_takes_its_words_and_interview(
     coding = _passage(cohort)
     _passage(cohort, status="review")  # not yet de-identified: never offered
     woman = cohort["women"]["EL"]
-    assert list(services.passages_of(woman)) == [coding]
+    assert list(services.passages_of(woman, cohort["users"]["researcher"])) == [coding]
     seed_catalogue(cohort["alpha"])
     data = services.from_passage(
         woman,
@@ -155,6 +155,29 @@ def test_an_event_from_a_coded_passage_takes_its_words_and_interview(
     assert event.interview == coding.source.interview
     assert event.coding == coding
     assert event.source_kind == "interview"
+
+
+def test_a_coder_coding_blind_is_offered_only_her_own_passages(cohort: dict[str, Any]) -> None:
+    others = _passage(cohort)
+    blind_coder = cohort["users"]["researcher"]
+    own = Coding.objects.create(
+        source=others.source,
+        code=others.code,
+        coder=blind_coder,
+        coder_name=blind_coder.username,
+        start=0,
+        end=11,
+    )
+    agreement = AgreementRound.objects.create(study=cohort["alpha"], name="Blind round")
+    agreement.sources.add(others.source)
+    agreement.coders.add(blind_coder)
+    woman = cohort["women"]["EL"]
+    assert list(services.passages_of(woman, blind_coder)) == [own]
+    # Another member, not coding in the round, sees both; once compared, so does the coder.
+    assert set(services.passages_of(woman, cohort["users"]["study-manager"])) == {own, others}
+    agreement.status = AgreementRound.Status.COMPARING
+    agreement.save()
+    assert set(services.passages_of(woman, blind_coder)) == {own, others}
 
 
 def test_a_single_event_is_checked_against_her_other_events(cohort: dict[str, Any]) -> None:
@@ -204,3 +227,31 @@ def test_the_catalogue_keeps_its_codes_and_erasure_removes_her_words(
     assert (event.quote, event.approximate_text, event.date) == ("", "", date(2023, 12, 18))
     assert erase_journeys(person, "remove-all") == ["1 journey event(s)"]
     assert not JourneyEvent.objects.exists()
+
+
+def test_typed_quotes_can_be_left_out_keeping_those_from_coded_passages(
+    cohort: dict[str, Any],
+) -> None:
+    seed_catalogue(cohort["alpha"])
+    woman = cohort["women"]["EL"]
+    booking = EventType.objects.get(study=cohort["alpha"], code="booking")
+    coding = _passage(cohort)
+    services.save_event(
+        woman,
+        services.from_passage(
+            woman, coding, services.EventData(event_type=booking, when="2023-12-01")
+        ),
+    )
+    services.save_event(
+        woman,
+        services.EventData(
+            event_type=booking, when="2023-12-05", quote="Typed: Sandra at the Leeds clinic"
+        ),
+    )
+    every = {e.quote for e in services.journey_of(woman).events}
+    assert every == {
+        "The midwife was lovely, she never judged me.",
+        "Typed: Sandra at the Leeds clinic",
+    }
+    passages_only = {e.quote for e in services.journey_of(woman, passage_quotes_only=True).events}
+    assert passages_only == {"The midwife was lovely, she never judged me.", ""}

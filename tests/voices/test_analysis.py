@@ -201,10 +201,11 @@ def test_documents_carry_site_wave_pseudonym_attributes_and_speaker_turns(
     assert info.attributes["Cohort"] == "early"  # from the voices case
     assert {t.role for t in info.turns} == {"interviewer", "participant"}
     assert corpus.wave_order == [w.name for w in voices["waves"][:2]]
-    # A peer researcher does not get the cohort record, only the case variables.
+    # A peer researcher gets neither the cohort record nor case variables (an exported project
+    # writes parity and earlier removals there): only what kind of source it is.
     peer = analysis.load_corpus(access_of(voices, "peer-researcher"))
     attributes = peer.documents[str(voices["sources"]["el1"].pk)].attributes
-    assert "Recruitment route" not in attributes and attributes["Cohort"] == "early"
+    assert attributes == {"Source type": "Interview transcript"}
 
 
 def test_code_queries_resolve_names_and_paths(voices: dict[str, Any]) -> None:

@@ -20,7 +20,15 @@ from steppingstones.cohort import services as cohort_services
 from steppingstones.core.demo_load import load_demo
 from steppingstones.core.models import AuditEvent, Participant, Study
 from steppingstones.voices import exchange
-from steppingstones.voices.models import Case, Code, Coding, Memo, Source, SourceSet
+from steppingstones.voices.models import (
+    AgreementRound,
+    Case,
+    Code,
+    Coding,
+    Memo,
+    Source,
+    SourceSet,
+)
 from steppingstones.voices.refiqda import (
     Project,
     RefiQdaError,
@@ -194,6 +202,37 @@ def test_site_limited_export_holds_only_those_sites(demo: Study) -> None:
     assert {c.name[:2] for c in project.cases} == {"EL"}
     sourced = Memo.objects.filter(study=demo, source__isnull=False).exclude(source__site=el)
     assert not {m.guid for m in sourced} & {n.guid for n in project.notes}
+
+
+def test_a_coder_coding_blind_exports_only_her_own_codings_of_the_rounds_sources(
+    demo: Study,
+) -> None:
+    agreement = AgreementRound.objects.get(study=demo)
+    agreement.status = AgreementRound.Status.CODING
+    agreement.save()
+    coder = agreement.coders.order_by("username").first()
+    assert coder is not None
+    in_round = set(agreement.sources.values_list("guid", flat=True))
+    project, _ = exchange.build_project(demo, user=coder)
+    exported = {
+        (source.guid, coding.creating_user) for source, _selection, coding in project.codings()
+    }
+    users = {u.guid: u.name for u in project.users}
+    on_round = {users.get(user or "") for guid, user in exported if guid in in_round}
+    assert on_round == {coder.get_username()}
+    # A member not coding in the round exports every coder's codings.
+    everyone, _ = exchange.build_project(demo)
+    names = {u.guid: u.name for u in everyone.users}
+    assert (
+        len(
+            {
+                names.get(c.creating_user or "")
+                for s, _, c in everyone.codings()
+                if s.guid in in_round
+            }
+        )
+        >= 2
+    )
 
 
 # -- round trip --------------------------------------------------------------------------------

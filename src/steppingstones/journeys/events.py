@@ -252,17 +252,18 @@ def refresh_positions(woman: Woman) -> int:
 # --- a coded passage -----------------------------------------------------------------------
 
 
-def passages_of(woman: Woman) -> QuerySet[Any]:
-    """The coded text passages on her de-identified ("ready") sources."""
-    from steppingstones.voices.models import Coding, Source
+def passages_of(woman: Woman, user: Any) -> QuerySet[Any]:
+    """The coded text passages on her de-identified ("ready") sources that ``user`` may see:
+    while ``user`` codes a source blind in an agreement round, only their own codings of it."""
+    from steppingstones.voices.coding_service import visible_codings_in
+    from steppingstones.voices.models import Source
 
+    sources = Source.objects.filter(
+        participant=woman.participant, status=Source.Status.READY, media=Source.Media.TEXT
+    )
     return (
-        Coding.objects.filter(
-            source__participant=woman.participant,
-            source__status=Source.Status.READY,
-            start__isnull=False,
-            end__isnull=False,
-        )
+        visible_codings_in(sources, user)
+        .filter(start__isnull=False, end__isnull=False)
         .select_related("source__wave", "source__interview", "code")
         .order_by("source__name", "start", "pk")
     )
@@ -568,7 +569,9 @@ def _source_label(event: JourneyEvent) -> str:
     return label
 
 
-def _map_event(event: JourneyEvent, dates: PregnancyDates) -> MapEvent:
+def _map_event(
+    event: JourneyEvent, dates: PregnancyDates, *, passage_quotes_only: bool = False
+) -> MapEvent:
     from steppingstones.journeys.timeline import parse_approximate
 
     day = timeline_days(event.date, dates)
@@ -607,7 +610,7 @@ def _map_event(event: JourneyEvent, dates: PregnancyDates) -> MapEvent:
         when=when,
         date_text=date_text,
         experience=event.experience,
-        quote=event.quote,
+        quote=event.quote if event.coding_id or not passage_quotes_only else "",
         role=event.professional_role,
         certainty=event.certainty,
         source=_source_label(event),
@@ -616,8 +619,13 @@ def _map_event(event: JourneyEvent, dates: PregnancyDates) -> MapEvent:
     )
 
 
-def journey_of(woman: Woman, infant: Infant | None = None) -> Journey:
-    """Her journey (or one infant's: the events about that baby, and the birth)."""
+def journey_of(
+    woman: Woman, infant: Infant | None = None, *, passage_quotes_only: bool = False
+) -> Journey:
+    """Her journey (or one infant's: the events about that baby, and the birth).
+
+    ``passage_quotes_only`` keeps only quotes taken from coded passages of de-identified
+    transcripts, for readers who may not see words typed straight into an event."""
     dates = _dates_of(woman)
     events = JourneyEvent.objects.filter(participant=woman.participant).select_related(
         "event_type", "infant", "interview__wave"
@@ -644,7 +652,13 @@ def journey_of(woman: Woman, infant: Infant | None = None) -> Journey:
         born=dates.birth_date is not None,
         gestation_at_birth=born_at if born_at is not None else 280,
         events=tuple(
-            sorted((_map_event(e, dates) for e in events.distinct()), key=lambda e: (e.day, e.name))
+            sorted(
+                (
+                    _map_event(e, dates, passage_quotes_only=passage_quotes_only)
+                    for e in events.distinct()
+                ),
+                key=lambda e: (e.day, e.name),
+            )
         ),
         waves=tuple(waves),
     )

@@ -123,9 +123,9 @@ class PassageEventForm(EventForm):
 
     field_order = ["coding"]
 
-    def __init__(self, *args: Any, woman: Woman, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, woman: Woman, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, woman=woman, **kwargs)
-        passages = services.passages_of(woman)
+        passages = services.passages_of(woman, user)
         field = self.fields["coding"]
         field.queryset = passages  # type: ignore[attr-defined]
         field.label_from_instance = (  # type: ignore[attr-defined]

@@ -779,6 +779,7 @@ def log_analyse(request: HttpRequest, access: Access, log_id: int) -> HttpRespon
 
 @study_view("area:journeys")
 def log_export(request: HttpRequest, access: Access, log_id: int, fmt: str) -> HttpResponse:
+    access.require("participants")  # a whole log is case-level data, like a woman's rows
     event_log = get_object_or_404(_logs_for(access), pk=log_id)
     if fmt not in LOG_FORMATS:
         raise Http404

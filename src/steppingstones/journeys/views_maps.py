@@ -228,7 +228,7 @@ def event_delete(
 def from_passage(request: HttpRequest, access: Access, pseudonym: str) -> HttpResponse:
     access.require("write")
     woman = _woman(access, pseudonym)
-    form = PassageEventForm(request.POST or None, woman=woman)
+    form = PassageEventForm(request.POST or None, woman=woman, user=request.user)
     if request.method == "POST" and form.is_valid():
         event = services.save_event(woman, form.event_data(), user=request.user)
         messages.success(request, f"{event.event_type.name} added from the coded passage.")
@@ -240,7 +240,7 @@ def from_passage(request: HttpRequest, access: Access, pseudonym: str) -> HttpRe
             "title": f"Add an event to {woman.pseudonym}'s journey from a coded passage",
             "form": form,
             "woman": woman,
-            "no_passages": not services.passages_of(woman).exists(),
+            "no_passages": not services.passages_of(woman, request.user).exists(),
         },
     )
 
@@ -378,7 +378,13 @@ def _composite_women(access: Access, site: str, group: str) -> QuerySet[Woman]:
 
 def _composite(access: Access, data: dict[str, Any]) -> tuple[list[mapsvg.Journey], str]:
     women = _composite_women(access, data.get("site", ""), data["group"])
-    journeys = [mapsvg.anonymised(services.journey_of(w), n) for n, w in enumerate(women, start=1)]
+    # Quotes typed into an event never went through de-identification review: only members who
+    # may see participants' records get them; others only quotes from coded passages.
+    typed_quotes = access.can("participants")
+    journeys = [
+        mapsvg.anonymised(services.journey_of(w, passage_quotes_only=not typed_quotes), n)
+        for n, w in enumerate(women, start=1)
+    ]
     label = dict(CompositeForm.GROUPS)[data["group"]].lower()
     if data.get("site"):
         label += f", {access.site(data['site']).name}"

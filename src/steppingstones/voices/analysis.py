@@ -316,7 +316,8 @@ def load_corpus(access: Access, sources: QuerySet[Source] | None = None) -> Corp
     )
     labels_of_waves = wave_labels(Wave.objects.filter(study=study))
     attributes = _cohort_attributes(rows) if access.can("participants") else {}
-    variables = _case_variables(study.pk, rows)
+    # Case variables carry the same characteristics (parity, earlier removals): same rule.
+    variables = _case_variables(study.pk, rows) if access.can("participants") else {}
     documents: dict[str, DocumentInfo] = {}
     texts: dict[str, str] = {}
     described: dict[str, SourceRow] = {}

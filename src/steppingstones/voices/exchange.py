@@ -46,6 +46,7 @@ from steppingstones.core import audit
 from steppingstones.core.models import Participant, Site, Study
 from steppingstones.core.progress import Progress, SilentProgress
 from steppingstones.voices import refiqda as rq
+from steppingstones.voices.coding_service import blind_source_ids
 from steppingstones.voices.documents import find_label_turns
 from steppingstones.voices.models import Case, Code, Coding, Memo, Source, SourceSet
 
@@ -272,9 +273,12 @@ def build_project(
     *,
     site_ids: Iterable[int] | None = None,
     progress: Progress | None = None,
+    user: Any = None,
 ) -> tuple[rq.Project, ExportSummary]:
     """The study's Voices analysis as a REFI-QDA project. ``site_ids`` limits sources,
-    cases and memos on sources to those sites (a site-limited member's export)."""
+    cases and memos on sources to those sites (a site-limited member's export). For a ``user``
+    who is coding blind in an agreement round, the other coders' codings of the round's sources
+    (and memos on them) are left out, as on every page."""
     progress = progress or SilentProgress()
     summary = ExportSummary()
     sites = set(site_ids) if site_ids is not None else None
@@ -292,11 +296,16 @@ def build_project(
         .select_related("author", "coding")
         .order_by("created_at", "guid")
     )
+    blind = blind_source_ids(user, exported_ids) if user is not None else set()
+
+    def hidden(coding: Coding) -> bool:
+        return coding.source_id in blind and coding.coder_id != user.pk
+
     memos = [
         m
         for m in memos
         if (m.source_id is None or m.source_id in exported_ids)
-        and (m.coding is None or m.coding.source_id in exported_ids)
+        and (m.coding is None or (m.coding.source_id in exported_ids and not hidden(m.coding)))
     ]
     coding_notes: dict[int, list[str]] = defaultdict(list)
     source_notes: dict[int, list[str]] = defaultdict(list)
@@ -352,7 +361,8 @@ def build_project(
     text_sources = []
     codings_by_source: dict[int, list[Coding]] = defaultdict(list)
     for coding in Coding.objects.filter(source_id__in=exported_ids).order_by("pk"):
-        codings_by_source[coding.source_id].append(coding)
+        if not hidden(coding):
+            codings_by_source[coding.source_id].append(coding)
     for source in source_list:
         source_values: dict[str, object] = {KIND_VARIABLE: source.kind}
         if source.wave is not None:
@@ -471,9 +481,10 @@ def export_qdpx(
     *,
     site_ids: Iterable[int] | None = None,
     progress: Progress | None = None,
+    user: Any = None,
 ) -> tuple[bytes, ExportSummary]:
     """The study's Voices analysis as ``.qdpx`` bytes (see :func:`build_project`)."""
-    project, summary = build_project(study, site_ids=site_ids, progress=progress)
+    project, summary = build_project(study, site_ids=site_ids, progress=progress, user=user)
     try:
         data = rq.write_qdpx(project)
     except rq.RefiQdaError as error:

@@ -57,7 +57,9 @@ def import_project(job: Job, progress: JobProgress) -> str:
 
 @job_kind(EXPORT_KIND, capability=EXCHANGE_CAPABILITY)
 def export_project(job: Job, progress: JobProgress) -> str:
-    data, summary = exchange.export_qdpx(job.study, site_ids=_site_ids(job), progress=progress)
+    data, summary = exchange.export_qdpx(
+        job.study, site_ids=_site_ids(job), progress=progress, user=job.user
+    )
     target = Path(settings.MEDIA_ROOT) / EXPORT_FOLDER / f"{job.pk}.qdpx"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)

@@ -3,16 +3,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from steppingstones.core.policy import Access, study_view
+from steppingstones.voices import access as access_policy
 from steppingstones.voices.models import AgreementRound, Code, Coding, Framework, Memo, Source
 
 
 @study_view("area:voices")
 def index(request: HttpRequest, access: Access) -> HttpResponse:
-    sources = Source.objects.filter(study=access.study)
-    if access.site_ids is not None:
-        sources = sources.filter(site_id__in=access.site_ids)
-    if not access.can("voices:raw"):
-        sources = sources.filter(status=Source.Status.READY)
+    sources = access_policy.visible_sources(access)
     by_kind = (
         sources.values("kind")
         .annotate(
