@@ -45,7 +45,7 @@ from steppingstones.core.identity import IdentityKeyError, seal, unseal
 from steppingstones.core.models import Participant, Study
 from steppingstones.core.policy import Access
 from steppingstones.voices import access as access_policy
-from steppingstones.voices import deidentify, documents
+from steppingstones.voices import deidentify, documents, ner
 from steppingstones.voices.models import LabelSet, Redaction, Source, VoicesSettings
 
 TEXT_KINDS = frozenset(
@@ -694,7 +694,7 @@ def known_people(target: Target, people: Mapping[str, str]) -> dict[str, str]:
 
 def _detect(text: str, people: Mapping[str, str]) -> list[deidentify.Span]:
     try:
-        return deidentify.detect(text, known_people=people)
+        return deidentify.detect(text, known_people=people, extra_detectors=[ner.detector])
     except deidentify.DeidentifyError as exc:
         raise SourceError(f"the list of people cannot be used: {exc}") from exc
 
