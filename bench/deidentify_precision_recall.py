@@ -14,6 +14,10 @@ Methods, all on the same excerpts in one run:
 * ``ours``: ``steppingstones.voices.deidentify.detect`` with the excerpt's known people.
 * ``ours, no list``: the same without the participant's list of people (rules, gazetteers
   and cue words only).
+* with ``--model``: ``ours + model`` and ``no list + model``, the same with the shipped
+  named-entity model (``steppingstones.voices.ner``) passed as an extra detector, as ingestion
+  does; and ``model alone`` on the kinds it labels (person, place, institution), with its
+  person names on their own.
 * ``scrubadub`` (pure rules, pip-installable, no model download) when installed: its en_GB
   default detectors, its date-of-birth detector (context required) and its user-supplied
   detector given the same known people. Its types map to ours: name → person, email,
@@ -24,7 +28,7 @@ Scores: ``strict`` (same start, end and kind), ``overlap`` (same kind, overlappi
 redaction recall (share of gold identifier characters covered by any prediction). The F1
 ratio ours/scrubadub is printed over all kinds and over the kinds scrubadub looks for.
 
-Run: .venv/bin/python bench/deidentify_precision_recall.py [--split NAME] [--no-peer]
+Run: .venv/bin/python bench/deidentify_precision_recall.py [--split NAME] [--no-peer] [--model]
 """
 
 from __future__ import annotations
@@ -36,9 +40,11 @@ from collections.abc import Callable, Iterable, Sequence
 from steppingstones.voices.deidentify import (
     DATE_OF_BIRTH,
     EMAIL,
+    INSTITUTION,
     KINDS,
     PERSON,
     PHONE,
+    PLACE,
     POSTCODE,
     CorpusItem,
     Score,
@@ -66,6 +72,28 @@ def ours(item: CorpusItem) -> Prediction:
 
 def ours_no_list(item: CorpusItem) -> Prediction:
     return [(s.start, s.end, s.kind) for s in detect(item.text)]
+
+
+def ours_model(item: CorpusItem) -> Prediction:
+    from steppingstones.voices import ner
+
+    spans = detect(item.text, known_people=item.known_people, extra_detectors=[ner.detector])
+    return [(s.start, s.end, s.kind) for s in spans]
+
+
+def no_list_model(item: CorpusItem) -> Prediction:
+    from steppingstones.voices import ner
+
+    return [(s.start, s.end, s.kind) for s in detect(item.text, extra_detectors=[ner.detector])]
+
+
+def model_alone(item: CorpusItem) -> Prediction:
+    from steppingstones.voices import ner
+
+    return [(s.start, s.end, s.kind) for s in ner.predict_spans(item.text)]
+
+
+MODEL_KINDS = (PERSON, PLACE, INSTITUTION)
 
 
 def make_scrubadub() -> tuple[Callable[[CorpusItem], Prediction], dict[str, int]] | None:
@@ -124,6 +152,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("all", "dev", "held-out", "held-out-2"), default="all")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument(
+        "--model", action="store_true", help="also with the shipped named-entity model"
+    )
     args = parser.parse_args()
     corpus = load_corpus()
     splits = ["all", "dev", "held-out", "held-out-2"] if args.split == "all" else [args.split]
@@ -132,6 +163,10 @@ def main() -> None:
         "ours": ours,
         "ours, no list": ours_no_list,
     }
+    if args.model:
+        methods["ours + model"] = ours_model
+        methods["no list + model"] = no_list_model
+        methods["model alone"] = model_alone
     peer = None if args.no_peer else make_scrubadub()
     if peer is not None:
         methods["scrubadub"] = peer[0]
@@ -162,23 +197,29 @@ def main() -> None:
             f"\n=== split: {split} ({len(items)} excerpts, "
             f"{sum(len(i.spans) for i in items)} gold spans) ==="
         )
-        results = {name: scored(items, predictions[name], KINDS) for name in methods}
-        header = "kind            " + "".join(f"| {n:34s}" for n in methods)
+        table = [n for n in methods if n != "model alone"]
+        results = {name: scored(items, predictions[name], KINDS) for name in table}
+        header = "kind            " + "".join(f"| {n:34s}" for n in table)
         print(header)
-        print("                " + "| P     R     F1     (tp  fp  fn)  " * len(methods))
+        print("                " + "| P     R     F1     (tp  fp  fn)  " * len(table))
         for kind in (*KINDS, "overall"):
             row = f"{kind:16s}"
-            for name in methods:
+            for name in table:
                 row += "| " + fmt(results[name][0][kind]) + "  "
             print(row)
         print(
             f"{'overall overlap':16s}"
-            + "".join("| " + fmt(results[n][1]["overall"]) + "  " for n in methods)
+            + "".join("| " + fmt(results[n][1]["overall"]) + "  " for n in table)
         )
         print(
-            f"{'redaction recall':16s}"
-            + "".join(f"| {results[n][2]:5.3f}{'':29s}" for n in methods)
+            f"{'redaction recall':16s}" + "".join(f"| {results[n][2]:5.3f}{'':29s}" for n in table)
         )
+        if "model alone" in methods:
+            alone = scored(items, predictions["model alone"], MODEL_KINDS)
+            print("model alone, strict (P R F1 (tp fp fn)):")
+            for kind in (*MODEL_KINDS, "overall"):
+                print(f"  {kind:14s} {fmt(alone[0][kind])}")
+            print(f"  {'overall overlap':14s} {fmt(alone[1]['overall'])}")
         if "scrubadub" in methods:
             sub = {name: scored(items, predictions[name], PEER_KINDS) for name in methods}
             print(f"on scrubadub's kinds ({', '.join(PEER_KINDS)}), strict:")
