@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 import zipfile
 from importlib import resources
@@ -179,9 +178,6 @@ def test_the_shipped_model_was_made_with_the_script_defaults() -> None:
     assert meta["C"] == ner_train.C and meta["prune"] == ner_train.PRUNE
 
 
-@pytest.mark.skipif(
-    not os.environ.get("NER_RETRAIN_TEST"), reason="about 30 s: set NER_RETRAIN_TEST=1"
-)
 def test_retraining_with_the_script_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     out = tmp_path / "model.npz"
     ner_train.main(["--out", str(out)])
