@@ -563,6 +563,29 @@ def test_memos_on_sources_codes_and_codings(
     assert all(m.source_id != setup["el"].pk for m in site.context["memos"])
 
 
+def test_a_project_memo_is_written_from_the_memos_page(
+    setup: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
+    author = setup["users"]["researcher"]
+    client = login(author)
+    response = client.post(
+        url("voices_memos"), {"title": "Emerging", "text": "Trust builds slowly"}
+    )
+    assert response.status_code == 302
+    memo = Memo.objects.get(title="Emerging")
+    assert (memo.source, memo.code, memo.coding) == (None, None, None)
+    assert memo.author_name == author.username
+    assert "Trust builds slowly" in client.get(url("voices_memos")).content.decode()
+    # An empty memo is refused with the form; read-only and outside members cannot write one.
+    assert client.post(url("voices_memos"), {"text": " "}).status_code == 200
+    auditor = login(setup["users"]["auditor"])
+    assert auditor.post(url("voices_memos"), {"text": "no"}).status_code == 404
+    assert "A memo about the project" not in auditor.get(url("voices_memos")).content.decode()
+    outsider = login(setup["users"]["other-study-manager"])
+    assert outsider.post(url("voices_memos"), {"text": "no"}).status_code == 404
+    assert Memo.objects.count() == 1
+
+
 # ------------------------------------------------------------------------ search and code
 
 

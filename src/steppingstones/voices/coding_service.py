@@ -709,8 +709,8 @@ def save_memo(
         raise CodingError("a memo needs some text")
     if memo is None:
         targets = [t for t in (source, code, coding) if t is not None]
-        if len(targets) != 1:
-            raise CodingError("a memo is about one source, one code or one coding")
+        if len(targets) > 1:
+            raise CodingError("a memo is about one source, one code, one coding or the project")
         memo = Memo(
             study=study,
             source=source,

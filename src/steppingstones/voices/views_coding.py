@@ -708,11 +708,23 @@ def memo_delete(request: HttpRequest, access: Access, memo_id: int) -> HttpRespo
     return redirect(back)
 
 
+@require_http_methods(["GET", "POST"])
 @study_view(AREA)
 def memos(request: HttpRequest, access: Access) -> HttpResponse:
-    """Every memo this member can see, newest first."""
+    """Every memo this member can see, newest first; and a new memo about the whole project."""
+    form = MemoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        service.save_memo(
+            access.study, request.user, form.cleaned_data["text"], form.cleaned_data["title"]
+        )
+        messages.success(request, "Project memo saved.")
+        return redirect(request.path)
     shown = service.visible_memos(access, request.user)[:500]
-    return render(request, "voices/coding/all_memos.html", {"memos": shown})
+    return render(
+        request,
+        "voices/coding/all_memos.html",
+        {"memos": shown, "form": form, "can_write": access.can("write")},
+    )
 
 
 # ----------------------------------------------------------------------- search and code
