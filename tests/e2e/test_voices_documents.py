@@ -77,7 +77,8 @@ def test_selecting_text_fills_in_the_positions(page, tmp_path: Path) -> None:
     sign_in(page, "researcher")
     page.goto("/s/demo/voices/sources/upload/")
     transcript = tmp_path / "note.txt"
-    transcript.write_text("P1: We go to the Bridge Hub every week.\n", encoding="utf-8")
+    # Written in lower case, as speech often is transcribed: neither rules nor model find it.
+    transcript.write_text("P1: We go to the bridge hub every week.\n", encoding="utf-8")
     page.select_option("#id_kind", "interview")
     page.select_option("#id_participant", "EL-W01")
     page.set_input_files("#id_file", str(transcript))
@@ -87,10 +88,10 @@ def test_selecting_text_fills_in_the_positions(page, tmp_path: Path) -> None:
         """() => {
           const pre = document.getElementById('raw-text');
           const node = pre.firstChild;
-          const start = node.textContent.indexOf('Bridge Hub');
+          const start = node.textContent.indexOf('bridge hub');
           const range = document.createRange();
           range.setStart(node, start);
-          range.setEnd(node, start + 'Bridge Hub'.length);
+          range.setEnd(node, start + 'bridge hub'.length);
           const sel = window.getSelection();
           sel.removeAllRanges();
           sel.addRange(range);
@@ -99,7 +100,7 @@ def test_selecting_text_fills_in_the_positions(page, tmp_path: Path) -> None:
     )
     assert page.input_value("#add-start") == "17"
     assert page.input_value("#add-end") == "27"
-    assert "Bridge Hub" in page.inner_text("#selection")
+    assert "bridge hub" in page.inner_text("#selection")
     page.select_option("#add-kind", "institution")
     with page.expect_navigation():
         page.click("#add-form button[type=submit]")
