@@ -1,10 +1,4 @@
-import importlib
-import importlib.util
-
 from django.apps import AppConfig
-
-# Modules that register demo parts, jobs and erasers when imported.
-_REGISTERING_MODULES = ("demo_load", "demo_rules", "erasure", "jobs", "signals")
 
 
 class JourneysConfig(AppConfig):
@@ -12,11 +6,14 @@ class JourneysConfig(AppConfig):
     label = "journeys"
 
     def ready(self) -> None:
-        for module in _REGISTERING_MODULES:
-            name = f"{self.name}.{module}"
-            if importlib.util.find_spec(name) is not None:
-                importlib.import_module(name)
         from steppingstones.core import audit
+        from steppingstones.journeys import (  # noqa: F401 (register demo parts, erasers, jobs)
+            demo_load,
+            demo_rules,
+            erasure,
+            jobs,
+            signals,
+        )
 
         audit.track(
             "journeys.eventtype",
